@@ -1,0 +1,35 @@
+// Lint runs inside `npm test`. Type-aware rules stay off to keep it fast; tsc covers types.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'data/', '.tmp/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.object.name='crypto'][callee.property.name='timingSafeEqual']",
+        message: 'Compare secrets only through src/protocol/compare.ts',
+      }],
+    },
+  },
+  {
+    // protocol/ is pure: no I/O, no clock, no RNG (time and randomness are parameters).
+    files: ['src/protocol/**/*.ts'],
+    ignores: ['src/protocol/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['fs', 'node:fs', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'child_process', 'node:child_process', 'tls', 'node:tls', 'fs/promises', 'node:fs/promises'], patterns: ['../store/*', '../core/*', '../server/*', '../cli/*', '../config/*'] }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'protocol/ takes time as a parameter' },
+        { object: 'Math', property: 'random', message: 'protocol/ takes randomness as a parameter' },
+        { object: 'crypto', property: 'randomBytes', message: 'protocol/ takes randomness as a parameter' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../server/*', '../cli/*', '**/server/*', '**/cli/*', 'kysely', 'better-sqlite3', 'pg', 'fastify'] }] },
+  },
+);

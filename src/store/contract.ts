@@ -1,0 +1,253 @@
+// The store contract: everything core/ may ask of a database, as named operations.
+// Every operation that guards a security property is atomic in the backend (a unique index or a
+// single conditional UPDATE inside a transaction), never a read followed by a write in core/.
+// One conformance suite (test/store/) runs this contract against SQLite and PostgreSQL.
+//
+// Conventions: times are integer milliseconds since the epoch; ids are opaque strings made by
+// core/; "sealed" values are AES-GCM envelopes made by core/ (the store never sees plaintext).
+
+export type NewUserPolicy = 'enroll' | 'allow' | 'deny';
+export type UserStatus = 'active' | 'disabled';
+export type TokenType = 'totp' | 'hotp';
+export type OtpAlgorithm = 'sha1' | 'sha256' | 'sha512';
+export type TxState = 'pending' | 'allow' | 'deny' | 'timeout' | 'fraud';
+
+export interface IntegrationRow {
+  id: string;
+  ikey: string;
+  name: string;
+  skeySealed: string;
+  /** The skey before the last rotation, still accepted until prevSkeyExpiresAt. */
+  prevSkeySealed: string | null;
+  prevSkeyExpiresAt: number | null;
+  newUserPolicy: NewUserPolicy;
+  /** Accept legacy v1 signatures (no date; duo_unix <= 2.0.3 and /rest/v1). Off unless asked. */
+  legacyV1: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  aliases: string[];
+  status: UserStatus;
+  /** Consecutive failed authentications since the last success or unlock. */
+  failures: number;
+  /** Locked out until this time (null: not locked). */
+  lockedUntil: number | null;
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+export interface TokenRow {
+  id: string;
+  userId: string;
+  type: TokenType;
+  secretSealed: string;
+  digits: 6 | 8;
+  algorithm: OtpAlgorithm;
+  /** TOTP period in seconds (null for HOTP). */
+  period: number | null;
+  /**
+   * The lowest counter (HOTP) or time step (TOTP) that may still be accepted.
+   * Accepting value v sets it to v + 1, so every code is accepted at most once.
+   */
+  nextCounter: number;
+  createdAt: number;
+}
+
+export interface BypassCodeRow {
+  id: string;
+  userId: string;
+  /** HMAC of the code under a key derived from the master key (never the code itself). */
+  codeHmac: string;
+  /** Remaining uses; null means unlimited. */
+  usesRemaining: number | null;
+  expiresAt: number | null;
+  createdAt: number;
+}
+
+export interface TransactionRow {
+  txid: string;
+  integrationId: string;
+  /** Null when the user is unknown (the transaction still exists so the answer looks the same). */
+  userId: string | null;
+  username: string;
+  factor: string;
+  state: TxState;
+  /** Duo status word: pushed, calling, allow, deny, timeout, fraud, locked_out, sent, bypass … */
+  status: string;
+  statusMsg: string;
+  /** Bumped on every change; auth_status long-polls until it moves. */
+  version: number;
+  createdAt: number;
+  expiresAt: number;
+  settledAt: number | null;
+  /** JSON text: ipaddr, hostname, pushinfo, type, display_username … from the request. */
+  context: string;
+}
+
+export interface EnrollTokenRow {
+  /** SHA-256 hex of the token; the token itself is only ever in the URL. */
+  tokenHash: string;
+  integrationId: string;
+  username: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface RequestRecordRow {
+  /** Hash of ikey + signature: identifies a byte-identical signed request. */
+  key: string;
+  integrationId: string;
+  peer: string;
+  createdAt: number;
+  expiresAt: number;
+  /** JSON text of the response once it is known (null while the first copy is processing). */
+  response: string | null;
+  /** True once the response was fully handed to the client's connection. */
+  delivered: boolean;
+}
+
+export interface AuditEntry {
+  nodeId: string;
+  seq: number;
+  time: number;
+  /** preauth | auth | status | admin */
+  event: string;
+  integration: string | null;
+  username: string | null;
+  factor: string | null;
+  result: string;
+  reason: string;
+  ipaddr: string | null;
+  hostname: string | null;
+  txid: string | null;
+  /** JSON text with anything else worth keeping (never secrets). */
+  detail: string;
+  prevHash: string;
+  hash: string;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+
+export interface AuditQuery {
+  username?: string;
+  since?: number;
+  event?: string;
+  limit?: number;
+}
+
+export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+
+  // ---- integrations
+  createIntegration(row: IntegrationRow): Promise<void>;
+  getIntegrationByIkey(ikey: string): Promise<IntegrationRow | undefined>;
+  listIntegrations(): Promise<IntegrationRow[]>;
+  deleteIntegration(ikey: string): Promise<boolean>;
+  /** Replace the skey, keeping the old one valid until prevExpiresAt. */
+  rotateSkey(ikey: string, newSealed: string, prevSealed: string, prevExpiresAt: number): Promise<boolean>;
+  touchIntegration(id: string, at: number): Promise<void>;
+
+  // ---- users (username and aliases share one namespace; a name belongs to at most one user)
+  /** Throws StoreConflictError if the username or an alias is taken. */
+  createUser(row: Omit<UserRow, 'failures' | 'lockedUntil' | 'lastLoginAt'>): Promise<void>;
+  findUserByName(name: string): Promise<UserRow | undefined>;
+  getUser(id: string): Promise<UserRow | undefined>;
+  listUsers(): Promise<UserRow[]>;
+  setUserStatus(id: string, status: UserStatus): Promise<boolean>;
+  /** Deletes the user with its aliases, tokens and bypass codes. */
+  deleteUser(id: string): Promise<boolean>;
+  /**
+   * Atomically count one failure; lock until `at + lockMs` when the count reaches `threshold`.
+   * Returns the new state.
+   */
+  recordFailure(id: string, at: number, threshold: number, lockMs: number): Promise<{ failures: number; lockedUntil: number | null }>;
+  /** A success: failures to 0, lock cleared, last login set. */
+  recordSuccess(id: string, at: number): Promise<void>;
+  /** Operator unlock: failures to 0, lock cleared. */
+  unlockUser(id: string): Promise<boolean>;
+
+  // ---- OTP tokens
+  addToken(row: TokenRow): Promise<void>;
+  listTokens(userId: string): Promise<TokenRow[]>;
+  getToken(id: string): Promise<TokenRow | undefined>;
+  removeToken(id: string): Promise<boolean>;
+  /**
+   * Accept counter/step `value` once: succeeds only if value >= nextCounter, and then sets
+   * nextCounter = value + 1 in the same statement. Concurrent calls: exactly one wins.
+   */
+  acceptOtp(tokenId: string, value: number): Promise<boolean>;
+  /** Operator resync of an HOTP token. */
+  setTokenCounter(tokenId: string, nextCounter: number): Promise<boolean>;
+
+  // ---- bypass codes
+  /** Adds codes; with replace=true the user's existing codes are removed in the same transaction. */
+  addBypassCodes(userId: string, rows: BypassCodeRow[], replace: boolean): Promise<void>;
+  listBypassCodes(userId: string): Promise<BypassCodeRow[]>;
+  clearBypassCodes(userId: string): Promise<number>;
+  /**
+   * Use one of the user's codes with this HMAC, if unexpired and with uses left; atomically
+   * decrements (and deletes when it reaches 0). Concurrent calls on a single-use code: one wins.
+   */
+  consumeBypassCode(userId: string, codeHmac: string, at: number): Promise<boolean>;
+
+  // ---- transactions
+  createTransaction(row: TransactionRow): Promise<void>;
+  getTransaction(txid: string): Promise<TransactionRow | undefined>;
+  /** pending → final state, exactly once; returns false if it was already settled. Notifies. */
+  settleTransaction(txid: string, outcome: { state: Exclude<TxState, 'pending'>; status: string; statusMsg: string; at: number }): Promise<boolean>;
+  /** Change status/statusMsg of a pending transaction (bumps version). Notifies. */
+  updatePendingStatus(txid: string, status: string, statusMsg: string): Promise<boolean>;
+  /** Pending transactions whose expiresAt has passed (for the expiry sweeper). */
+  listExpiredPending(at: number, limit: number): Promise<string[]>;
+  /** Delete settled transactions older than `before`. */
+  purgeTransactions(before: number): Promise<number>;
+  /**
+   * Subscribe to changes of a transaction (from any node: in-process for SQLite,
+   * LISTEN/NOTIFY for PostgreSQL). Returns an unsubscribe function.
+   */
+  onTransactionChange(txid: string, listener: () => void): () => void;
+
+  // ---- enrollment links
+  createEnrollToken(row: EnrollTokenRow): Promise<void>;
+  /** Mark used if unused and unexpired; returns the row on success. */
+  consumeEnrollToken(tokenHash: string, at: number): Promise<EnrollTokenRow | undefined>;
+
+  // ---- signed-request records (replay / retransmission)
+  /**
+   * Insert if absent. Returns 'inserted', or the existing record for a request seen before.
+   */
+  rememberRequest(row: Omit<RequestRecordRow, 'response' | 'delivered'>): Promise<'inserted' | RequestRecordRow>;
+  setRequestResponse(key: string, response: string): Promise<void>;
+  markRequestDelivered(key: string): Promise<void>;
+  getRequest(key: string): Promise<RequestRecordRow | undefined>;
+  purgeRequests(before: number): Promise<number>;
+
+  // ---- audit log: one hash chain per node
+  /**
+   * Append atomically to `entry.nodeId`'s chain: reads the chain head and inserts the next entry
+   * in one transaction. `hash(prevHash, seq)` computes the entry's hash (core/ owns the format).
+   */
+  appendAudit(entry: NewAuditEntry, hash: (prevHash: string, seq: number) => string): Promise<AuditEntry>;
+  /** Entries of one chain in seq order, starting after `afterSeq`. */
+  readAuditChain(nodeId: string, afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  listAuditNodes(): Promise<string[]>;
+  /** Newest first across all chains. */
+  queryAudit(q: AuditQuery): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}
+
+export class StoreConflictError extends Error {
+  constructor(what: string) {
+    super(`${what} already exists`);
+    this.name = 'StoreConflictError';
+  }
+}
+
+/** The hash of the chain before its first entry. */
+export const AUDIT_GENESIS = '0'.repeat(64);
