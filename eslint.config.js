@@ -10,12 +10,13 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', {
-        selector: "CallExpression[callee.object.name='crypto'][callee.property.name='timingSafeEqual']",
-        message: 'Compare secrets only through src/protocol/compare.ts',
-      }],
+      // One constant-time compare helper (src/protocol/compare.ts) for every secret.
+      'no-restricted-syntax': ['error',
+        { selector: "ImportSpecifier[imported.name='timingSafeEqual']", message: 'Compare secrets only through src/protocol/compare.ts' },
+        { selector: "MemberExpression[property.name='timingSafeEqual']", message: 'Compare secrets only through src/protocol/compare.ts' }],
     },
   },
+  { files: ['src/protocol/compare.ts'], rules: { 'no-restricted-syntax': 'off' } },
   {
     // protocol/ is pure: no I/O, no clock, no RNG (time and randomness are parameters).
     files: ['src/protocol/**/*.ts'],
