@@ -1,0 +1,136 @@
+// auth(factor, device, passcode | push, context) → txid: pending → allow | deny | timeout
+//
+// The pipeline, in order:
+//   rateLimit → loadUser → standing → createTransaction → verifyFactor (acceptOnce inside)
+//   → record (failures, lockout, last login) → settle → audit → answer (sync: wait; async: txid)
+// A wrong code, a replayed code, an unknown user, a disabled and a locked user all get the same
+// answer and the same work (see verify-passcode.ts); only the audit log knows which it was.
+import { parsePromptChoice } from '../protocol/duo-prompt.js';
+import { appendAudit } from './audit.js';
+import type { LoginContext, RequestContext, UserRef } from './context.js';
+import type { Deps } from './deps.js';
+import { CoreError } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+import { STATUS, createTransaction, settle, txStatus, waitForChange, type TxStatus } from './transactions.js';
+import { lockMs, loadUser, standing } from './user-state.js';
+import { verifyPasscode } from './verify-passcode.js';
+
+export type FactorParam = 'auto' | 'push' | 'passcode' | 'phone' | 'sms' | 'prompt';
+
+export interface AuthRequest extends LoginContext {
+  user: UserRef;
+  factor: FactorParam;
+  passcode: string | null;
+  /** duo_unix's factor=prompt&prompt=<push1 | phone1 | sms1 | typed passcode> */
+  prompt: string | null;
+  device: string | null;
+  async: boolean;
+  pushinfo: string | null;
+  type: string | null;
+  displayUsername: string | null;
+}
+
+export type AuthResponse = TxStatus | { txid: string };
+
+type Resolved = { kind: 'passcode'; passcode: string } | { kind: 'device'; factor: 'push' | 'phone' | 'sms' | 'auto' };
+
+function resolveFactor(req: AuthRequest): Resolved {
+  switch (req.factor) {
+    case 'passcode':
+      if (req.passcode === null) throw new CoreError('bad_request', 'passcode is required for factor=passcode');
+      return { kind: 'passcode', passcode: req.passcode };
+    case 'prompt': {
+      if (req.prompt === null) throw new CoreError('bad_request', 'prompt is required for factor=prompt');
+      const choice = parsePromptChoice(req.prompt);
+      return choice.kind === 'passcode' ? choice : { kind: 'device', factor: choice.factor };
+    }
+    default:
+      return { kind: 'device', factor: req.factor };
+  }
+}
+
+const UNAVAILABLE: Record<'push' | 'phone' | 'sms' | 'auto', string> = {
+  push: 'Push login is not available for this account. Enter a passcode instead.',
+  phone: 'Phone call login is not available for this account. Enter a passcode instead.',
+  sms: 'SMS passcodes are not available for this account. Enter a passcode instead.',
+  auto: 'Automatic login (push or phone call) is not available for this account. Enter a passcode instead.',
+};
+
+export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext, req: AuthRequest, signal?: AbortSignal): Promise<AuthResponse> {
+  const name = 'username' in req.user ? req.user.username : req.user.userId;
+  const factor = resolveFactor(req);
+  const retry = limiter.hit(`user:${name}`, deps.settings.rateLimitUserPerMinute);
+  if (retry !== null) throw new CoreError('rate_limited', 'too many requests for this user', retry);
+
+  const user = await loadUser(deps, req.user);
+  const st = standing(user, deps.clock.now());
+  const context = { ipaddr: req.ipaddr, hostname: req.hostname, pushinfo: req.pushinfo, type: req.type, display_username: req.displayUsername, peer: ctx.peer };
+  const tx = await createTransaction(deps, {
+    integrationId: ctx.integration.id,
+    userId: user?.id ?? null,
+    username: user?.username ?? name,
+    factor: factor.kind === 'passcode' ? 'passcode' : factor.factor,
+    status: factor.kind === 'passcode' ? 'checking' : 'pending',
+    statusMsg: factor.kind === 'passcode' ? 'Checking passcode...' : 'Preparing login request...',
+    context,
+  });
+
+  let auditFactor: string;
+  let reason: string;
+  let allowed = false;
+  if (factor.kind === 'passcode') {
+    const outcome = await verifyPasscode(deps, user, st === 'active', factor.passcode);
+    auditFactor = outcome.ok ? outcome.factor : 'passcode';
+    allowed = outcome.ok;
+    reason = outcome.ok ? 'valid_passcode' : st === 'active' ? outcome.reason : st === 'unknown' ? 'unknown_user' : st === 'disabled' ? 'user_disabled' : 'locked_out';
+    if (user && st === 'active') {
+      if (allowed) {
+        await deps.store.recordSuccess(user.id, deps.clock.now());
+      } else {
+        const after = await deps.store.recordFailure(user.id, deps.clock.now(), deps.settings.lockoutThreshold, lockMs(deps));
+        if (after.lockedUntil !== null) reason += '; user_locked_out';
+      }
+    }
+    await settle(deps, tx.txid, allowed ? 'allow' : 'deny', allowed ? STATUS.allow.status : STATUS.deny.status, allowed ? STATUS.allow.msg : STATUS.deny.msg);
+  } else {
+    // Push, phone and SMS arrive with their own issues; until then they settle at once as a deny
+    // through the same state machine, and do not count as a failed attempt.
+    auditFactor = factor.factor;
+    reason = st === 'active' ? 'factor_not_available' : st === 'unknown' ? 'unknown_user' : st === 'disabled' ? 'user_disabled' : 'locked_out';
+    await settle(deps, tx.txid, 'deny', 'deny', UNAVAILABLE[factor.factor]);
+  }
+
+  await appendAudit(deps, {
+    event: 'auth',
+    integration: ctx.integration.ikey,
+    username: user?.username ?? name,
+    factor: auditFactor,
+    result: allowed ? 'allow' : 'deny',
+    reason,
+    ipaddr: req.ipaddr,
+    hostname: req.hostname,
+    txid: tx.txid,
+    detail: { peer: ctx.peer, async: req.async },
+  });
+
+  if (req.async) return { txid: tx.txid };
+  const final = await waitForChange(deps, tx.txid, Number.MAX_SAFE_INTEGER, deps.settings.transactionTimeoutSeconds * 1000 + 1000, signal);
+  return txStatus(final!);
+}
+
+/** auth_status: long-poll one transaction. The first poll of a version answers at once. */
+export async function authStatus(deps: Deps, lastSeen: Map<string, number>, ctx: RequestContext, txid: string, signal?: AbortSignal): Promise<TxStatus> {
+  const row = await deps.store.getTransaction(txid);
+  // Another integration's txid is as unknown as a made-up one.
+  if (!row || row.integrationId !== ctx.integration.id) throw new CoreError('bad_request', 'unknown or expired txid');
+  const seen = lastSeen.get(txid) ?? 0;
+  const now = row.state === 'pending' && row.version <= seen ? await waitForChange(deps, txid, seen, deps.settings.longPollSeconds * 1000, signal) : row;
+  const current = now ?? row;
+  if (current.state === 'pending') {
+    lastSeen.set(txid, current.version);
+    if (lastSeen.size > 50_000) lastSeen.delete(lastSeen.keys().next().value!);
+  } else {
+    lastSeen.delete(txid);
+  }
+  return txStatus(current);
+}

@@ -1,0 +1,124 @@
+// preauth(user, integration, ip, host) → allow | deny | enroll(url) | auth(devices, factors, prompt)
+//
+// Unlike /auth, preauth necessarily tells an enrolled user from an unknown or denied one: that is
+// its purpose (duo_unix shows the enrollment link or the menu). Every answer is audited.
+import { createHash } from 'node:crypto';
+import { buildPrompt } from '../protocol/duo-prompt.js';
+import { appendAudit } from './audit.js';
+import type { LoginContext, RequestContext, UserRef } from './context.js';
+import type { Deps } from './deps.js';
+import { CoreError } from './errors.js';
+import { newLinkToken } from './ids.js';
+import type { RateLimiter } from './rate-limit.js';
+import { loadUser, standing } from './user-state.js';
+
+export interface PreauthRequest extends LoginContext {
+  user: UserRef;
+  textPrompt: boolean;
+}
+
+export interface PreauthDevice {
+  device: string;
+  type: 'phone' | 'token';
+  name: string;
+  display_name: string;
+  capabilities: string[];
+}
+
+export type PreauthResponse =
+  | { result: 'auth'; status_msg: string; devices: PreauthDevice[]; prompt?: { text: string; factors: Record<string, string> } }
+  | { result: 'allow' | 'deny'; status_msg: string }
+  | { result: 'enroll'; status_msg: string; enroll_portal_url: string };
+
+export const MSG = {
+  active: 'Account is active',
+  enrolledAllow: 'Two-factor authentication is not required for this account.',
+  deny: 'Access denied. Contact your administrator.',
+  locked: 'Your account is locked out after too many failed attempts. Contact your administrator.',
+} as const;
+
+export function portalBase(deps: Deps): string {
+  const s = deps.settings;
+  if (s.publicUrl) return s.publicUrl.replace(/\/+$/, '');
+  const host = s.hosts[0] ?? 'localhost';
+  return `https://${host.includes(':') ? `[${host}]` : host}${s.listen.port === 443 ? '' : `:${s.listen.port}`}`;
+}
+
+/** A fresh, single-use, expiring enrollment link; only its SHA-256 is stored. */
+async function enrollLink(deps: Deps, ctx: RequestContext, username: string): Promise<string> {
+  const token = newLinkToken(deps.random);
+  const now = deps.clock.now();
+  await deps.store.createEnrollToken({
+    tokenHash: createHash('sha256').update(token).digest('hex'),
+    integrationId: ctx.integration.id,
+    username,
+    createdAt: now,
+    expiresAt: now + deps.settings.enrollLinkSeconds * 1000,
+    usedAt: null,
+  });
+  return `${portalBase(deps)}/portal/enroll/${token}`;
+}
+
+export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestContext, req: PreauthRequest): Promise<PreauthResponse> {
+  const name = 'username' in req.user ? req.user.username : req.user.userId;
+  const retry = limiter.hit(`user:${name}`, deps.settings.rateLimitUserPerMinute);
+  if (retry !== null) throw new CoreError('rate_limited', 'too many requests for this user', retry);
+
+  const user = await loadUser(deps, req.user);
+  const now = deps.clock.now();
+  const st = standing(user, now);
+  const tokens = user ? await deps.store.listTokens(user.id) : [];
+  const bypass = user ? await deps.store.listBypassCodes(user.id) : [];
+  const enrolled = tokens.length > 0 || bypass.some((b) => b.expiresAt === null || b.expiresAt > now);
+
+  let response: PreauthResponse;
+  let reason: string;
+  if (st === 'disabled') {
+    response = { result: 'deny', status_msg: MSG.deny };
+    reason = 'user_disabled';
+  } else if (st === 'locked_out') {
+    response = { result: 'deny', status_msg: MSG.locked };
+    reason = 'locked_out';
+  } else if (st === 'unknown' || !enrolled) {
+    // Duo's new-user policy applies to unknown users and to known users with no factor yet.
+    const policy = ctx.integration.newUserPolicy;
+    if (policy === 'allow') {
+      response = { result: 'allow', status_msg: MSG.enrolledAllow };
+      reason = 'allow_unenrolled_user';
+    } else if (policy === 'deny') {
+      response = { result: 'deny', status_msg: MSG.deny };
+      reason = 'deny_unenrolled_user';
+    } else {
+      const url = await enrollLink(deps, ctx, user?.username ?? name);
+      response = { result: 'enroll', status_msg: `Enroll in Tandem two-factor authentication at ${url}`, enroll_portal_url: url };
+      reason = 'enroll_required';
+    }
+  } else {
+    const devices: PreauthDevice[] = tokens.map((t) => ({
+      device: t.id,
+      type: 'token',
+      name: t.type.toUpperCase(),
+      display_name: `${t.type.toUpperCase()} token`,
+      capabilities: [],
+    }));
+    response = { result: 'auth', status_msg: MSG.active, devices };
+    // Push, phone and SMS devices join the menu when those factors exist; until then the menu is
+    // the passcode prompt alone.
+    if (req.textPrompt) response.prompt = buildPrompt({ username: user!.username, options: [] });
+    reason = 'enrolled';
+  }
+
+  await appendAudit(deps, {
+    event: 'preauth',
+    integration: ctx.integration.ikey,
+    username: user?.username ?? name,
+    factor: null,
+    result: response.result,
+    reason,
+    ipaddr: req.ipaddr,
+    hostname: req.hostname,
+    txid: null,
+    detail: { peer: ctx.peer },
+  });
+  return response;
+}

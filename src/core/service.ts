@@ -1,0 +1,51 @@
+// The node's core: per-node state (rate limiters, long-poll bookkeeping) around the domain
+// functions. The HTTP routes and the CLI both call through here; neither touches the store.
+import { auth, authStatus, type AuthRequest, type AuthResponse } from './auth.js';
+import type { RequestContext } from './context.js';
+import type { Deps } from './deps.js';
+import { CoreError } from './errors.js';
+import { integrationKeys } from './integrations.js';
+import { preauth, type PreauthRequest, type PreauthResponse } from './preauth.js';
+import { RateLimiter } from './rate-limit.js';
+import type { TxStatus } from './transactions.js';
+
+/** Don't write last-used on every request: once a minute per integration is plenty. */
+const TOUCH_EVERY_MS = 60_000;
+
+export class Core {
+  private readonly limiter: RateLimiter;
+  private readonly lastSeen = new Map<string, number>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(readonly deps: Deps) {
+    this.limiter = new RateLimiter(deps.clock);
+  }
+
+  /** Keys for verifying a request signed with `ikey` (undefined: unknown ikey). */
+  integrationKeys(ikey: string): ReturnType<typeof integrationKeys> {
+    return integrationKeys(this.deps, ikey);
+  }
+
+  /** Per-integration rate limit and last-used bookkeeping for an authenticated request. */
+  async admit(ctx: RequestContext): Promise<void> {
+    const retry = this.limiter.hit(`integration:${ctx.integration.id}`, this.deps.settings.rateLimitIntegrationPerMinute);
+    if (retry !== null) throw new CoreError('rate_limited', 'too many requests for this integration', retry);
+    const now = this.deps.clock.now();
+    if (now - (this.touched.get(ctx.integration.id) ?? 0) >= TOUCH_EVERY_MS) {
+      this.touched.set(ctx.integration.id, now);
+      await this.deps.store.touchIntegration(ctx.integration.id, now);
+    }
+  }
+
+  preauth(ctx: RequestContext, req: PreauthRequest): Promise<PreauthResponse> {
+    return preauth(this.deps, this.limiter, ctx, req);
+  }
+
+  auth(ctx: RequestContext, req: AuthRequest, signal?: AbortSignal): Promise<AuthResponse> {
+    return auth(this.deps, this.limiter, ctx, req, signal);
+  }
+
+  authStatus(ctx: RequestContext, txid: string, signal?: AbortSignal): Promise<TxStatus> {
+    return authStatus(this.deps, this.lastSeen, ctx, txid, signal);
+  }
+}

@@ -1,0 +1,83 @@
+// Users and their aliases (one namespace: a name belongs to at most one user).
+import { StoreConflictError, type UserRow } from '../store/contract.js';
+import type { Deps } from './deps.js';
+import { CoreError } from './errors.js';
+import { newUserId } from './ids.js';
+import { adminAudit } from './integrations.js';
+import { checkName } from './names.js';
+
+export interface UserView {
+  userId: string;
+  username: string;
+  aliases: string[];
+  status: 'active' | 'disabled' | 'locked out';
+  failures: number;
+  lockedUntil: number | null;
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+export function isLocked(u: UserRow, now: number): boolean {
+  return u.lockedUntil !== null && u.lockedUntil > now;
+}
+
+export function userView(u: UserRow, now: number): UserView {
+  return {
+    userId: u.id,
+    username: u.username,
+    aliases: u.aliases,
+    status: u.status === 'disabled' ? 'disabled' : isLocked(u, now) ? 'locked out' : 'active',
+    failures: u.failures,
+    lockedUntil: isLocked(u, now) ? u.lockedUntil : null,
+    createdAt: u.createdAt,
+    lastLoginAt: u.lastLoginAt,
+  };
+}
+
+export async function createUser(deps: Deps, username: string, aliases: string[] = []): Promise<UserView> {
+  const name = checkName('username', username);
+  const all = aliases.map((a) => checkName('alias', a));
+  if (new Set([name, ...all]).size !== all.length + 1) throw new CoreError('bad_request', 'aliases must differ from each other and from the username');
+  const row = { id: newUserId(deps.random), username: name, aliases: all, status: 'active' as const, createdAt: deps.clock.now() };
+  try {
+    await deps.store.createUser(row);
+  } catch (e) {
+    if (e instanceof StoreConflictError) throw new CoreError('conflict', `the name ${name} or one of its aliases is already taken`);
+    throw e;
+  }
+  await adminAudit(deps, 'user_created', { aliases: all }, name);
+  return userView({ ...row, failures: 0, lockedUntil: null, lastLoginAt: null }, deps.clock.now());
+}
+
+export async function mustFindUser(deps: Deps, name: string): Promise<UserRow> {
+  const u = await deps.store.findUserByName(name);
+  if (!u) throw new CoreError('not_found', `no user named ${name}`);
+  return u;
+}
+
+export async function listUsers(deps: Deps): Promise<UserView[]> {
+  const now = deps.clock.now();
+  return (await deps.store.listUsers()).map((u) => userView(u, now));
+}
+
+export async function showUser(deps: Deps, name: string): Promise<UserView> {
+  return userView(await mustFindUser(deps, name), deps.clock.now());
+}
+
+export async function setUserEnabled(deps: Deps, name: string, enabled: boolean): Promise<void> {
+  const u = await mustFindUser(deps, name);
+  await deps.store.setUserStatus(u.id, enabled ? 'active' : 'disabled');
+  await adminAudit(deps, enabled ? 'user_enabled' : 'user_disabled', {}, u.username);
+}
+
+export async function unlockUser(deps: Deps, name: string): Promise<void> {
+  const u = await mustFindUser(deps, name);
+  await deps.store.unlockUser(u.id);
+  await adminAudit(deps, 'user_unlocked', {}, u.username);
+}
+
+export async function deleteUser(deps: Deps, name: string): Promise<void> {
+  const u = await mustFindUser(deps, name);
+  await deps.store.deleteUser(u.id);
+  await adminAudit(deps, 'user_deleted', {}, u.username);
+}

@@ -1,0 +1,31 @@
+// The Store contract assembled from its operation groups (ops/*), over either backend.
+import type { Store } from './contract.js';
+import type { StoreContext } from './context.js';
+import { auditOps } from './ops/audit.js';
+import { bypassCodeOps } from './ops/bypass-codes.js';
+import { enrollmentOps } from './ops/enrollment.js';
+import { integrationOps } from './ops/integrations.js';
+import { requestOps } from './ops/requests.js';
+import { tokenOps } from './ops/tokens.js';
+import { transactionOps } from './ops/transactions.js';
+import { userOps } from './ops/users.js';
+
+export function createKyselyStore(ctx: StoreContext): Store {
+  let closing: Promise<void> | undefined;
+  return {
+    backend: ctx.backend,
+    ...integrationOps(ctx),
+    ...userOps(ctx),
+    ...tokenOps(ctx),
+    ...bypassCodeOps(ctx),
+    ...transactionOps(ctx),
+    ...enrollmentOps(ctx),
+    ...requestOps(ctx),
+    ...auditOps(ctx),
+    close() {
+      // Idempotent: the listener connection first (it must not reconnect), then the pool/file.
+      closing ??= ctx.notifier.close().finally(() => ctx.db.destroy());
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,8 @@
+// Every PostgreSQL migration, by name (applied in name order). Listed statically, not globbed,
+// because the server is bundled into one file.
+import type { Migration } from 'kysely';
+import { initial } from './0001_initial.js';
+
+export const postgresMigrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};

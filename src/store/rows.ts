@@ -1,0 +1,142 @@
+// Database rows (snake_case, 0/1 or BOOLEAN) to the contract's row types (camelCase, boolean).
+// The casts to the contract's string unions are safe: CHECK constraints hold the values to them.
+import type { Selectable } from 'kysely';
+import type {
+  AuditEntry,
+  BypassCodeRow,
+  EnrollTokenRow,
+  IntegrationRow,
+  NewUserPolicy,
+  OtpAlgorithm,
+  RequestRecordRow,
+  TokenRow,
+  TokenType,
+  TransactionRow,
+  TxState,
+  UserRow,
+  UserStatus,
+} from './contract.js';
+import type {
+  AuditLogTable,
+  BypassCodesTable,
+  EnrollTokensTable,
+  IntegrationsTable,
+  RequestRecordsTable,
+  TokensTable,
+  TransactionsTable,
+  UsersTable,
+} from './schema.js';
+
+export function toIntegration(r: Selectable<IntegrationsTable>): IntegrationRow {
+  return {
+    id: r.id,
+    ikey: r.ikey,
+    name: r.name,
+    skeySealed: r.skey_sealed,
+    prevSkeySealed: r.prev_skey_sealed,
+    prevSkeyExpiresAt: r.prev_skey_expires_at,
+    newUserPolicy: r.new_user_policy as NewUserPolicy,
+    legacyV1: Boolean(r.legacy_v1),
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export function toUser(r: Selectable<UsersTable>, aliases: string[]): UserRow {
+  return {
+    id: r.id,
+    username: r.username,
+    aliases,
+    status: r.status as UserStatus,
+    failures: r.failures,
+    lockedUntil: r.locked_until,
+    createdAt: r.created_at,
+    lastLoginAt: r.last_login_at,
+  };
+}
+
+export function toToken(r: Selectable<TokensTable>): TokenRow {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    type: r.type as TokenType,
+    secretSealed: r.secret_sealed,
+    digits: r.digits as 6 | 8,
+    algorithm: r.algorithm as OtpAlgorithm,
+    period: r.period,
+    nextCounter: r.next_counter,
+    createdAt: r.created_at,
+  };
+}
+
+export function toBypassCode(r: Selectable<BypassCodesTable>): BypassCodeRow {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    codeHmac: r.code_hmac,
+    usesRemaining: r.uses_remaining,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+  };
+}
+
+export function toTransaction(r: Selectable<TransactionsTable>): TransactionRow {
+  return {
+    txid: r.txid,
+    integrationId: r.integration_id,
+    userId: r.user_id,
+    username: r.username,
+    factor: r.factor,
+    state: r.state as TxState,
+    status: r.status,
+    statusMsg: r.status_msg,
+    version: r.version,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    settledAt: r.settled_at,
+    context: r.context,
+  };
+}
+
+export function toEnrollToken(r: Selectable<EnrollTokensTable>): EnrollTokenRow {
+  return {
+    tokenHash: r.token_hash,
+    integrationId: r.integration_id,
+    username: r.username,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    usedAt: r.used_at,
+  };
+}
+
+export function toRequestRecord(r: Selectable<RequestRecordsTable>): RequestRecordRow {
+  return {
+    key: r.key,
+    integrationId: r.integration_id,
+    peer: r.peer,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    response: r.response,
+    delivered: Boolean(r.delivered),
+  };
+}
+
+export function toAuditEntry(r: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    nodeId: r.node_id,
+    seq: r.seq,
+    time: r.time,
+    event: r.event,
+    integration: r.integration,
+    username: r.username,
+    factor: r.factor,
+    result: r.result,
+    reason: r.reason,
+    ipaddr: r.ipaddr,
+    hostname: r.hostname,
+    txid: r.txid,
+    detail: r.detail,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

@@ -1,0 +1,130 @@
+// Kysely table types: the shape of the rows as the database holds them (snake_case).
+// Times are integer milliseconds (INTEGER in SQLite, BIGINT in PostgreSQL, parsed to numbers).
+// Booleans are 0/1 in SQLite and BOOLEAN in PostgreSQL; StoreContext.bool() encodes them.
+import type { ColumnType } from 'kysely';
+
+type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
+
+export interface IntegrationsTable {
+  id: string;
+  ikey: string;
+  name: string;
+  skey_sealed: string;
+  prev_skey_sealed: string | null;
+  prev_skey_expires_at: number | null;
+  new_user_policy: string;
+  legacy_v1: Bool;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  status: string;
+  failures: ColumnType<number, number | undefined, number>;
+  locked_until: number | null;
+  created_at: number;
+  last_login_at: number | null;
+}
+
+/** One namespace for usernames and aliases: the primary key makes a name belong to one user. */
+export interface UserNamesTable {
+  name: string;
+  user_id: string;
+  is_alias: Bool;
+}
+
+export interface TokensTable {
+  id: string;
+  user_id: string;
+  type: string;
+  secret_sealed: string;
+  digits: number;
+  algorithm: string;
+  period: number | null;
+  next_counter: number;
+  created_at: number;
+}
+
+export interface BypassCodesTable {
+  id: string;
+  user_id: string;
+  code_hmac: string;
+  uses_remaining: number | null;
+  expires_at: number | null;
+  created_at: number;
+}
+
+export interface TransactionsTable {
+  txid: string;
+  integration_id: string;
+  user_id: string | null;
+  username: string;
+  factor: string;
+  state: string;
+  status: string;
+  status_msg: string;
+  version: number;
+  created_at: number;
+  expires_at: number;
+  settled_at: number | null;
+  context: string;
+}
+
+export interface EnrollTokensTable {
+  token_hash: string;
+  integration_id: string;
+  username: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface RequestRecordsTable {
+  key: string;
+  integration_id: string;
+  peer: string;
+  created_at: number;
+  expires_at: number;
+  response: string | null;
+  delivered: Bool;
+}
+
+export interface AuditLogTable {
+  node_id: string;
+  seq: number;
+  time: number;
+  event: string;
+  integration: string | null;
+  username: string | null;
+  factor: string | null;
+  result: string;
+  reason: string;
+  ipaddr: string | null;
+  hostname: string | null;
+  txid: string | null;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The head of each node's chain, locked by appendAudit so two writers cannot take one seq. */
+export interface AuditHeadsTable {
+  node_id: string;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  integrations: IntegrationsTable;
+  users: UsersTable;
+  user_names: UserNamesTable;
+  tokens: TokensTable;
+  bypass_codes: BypassCodesTable;
+  transactions: TransactionsTable;
+  enroll_tokens: EnrollTokensTable;
+  request_records: RequestRecordsTable;
+  audit_log: AuditLogTable;
+  audit_heads: AuditHeadsTable;
+}

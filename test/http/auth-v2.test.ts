@@ -1,0 +1,227 @@
+// The Auth API v2 surface through fastify.inject: signatures, preauth, auth, auth_status,
+// lockout, replay, rate limits and the audit trail.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../src/core/audit.js';
+import { createBypassCodes } from '../../src/core/bypass.js';
+import { createIntegration } from '../../src/core/integrations.js';
+import { addToken } from '../../src/core/tokens.js';
+import { createUser, setUserEnabled } from '../../src/core/users.js';
+import { base32Decode } from '../../src/protocol/base32.js';
+import { hotp } from '../../src/protocol/hotp.js';
+import { totpStep } from '../../src/protocol/totp.js';
+import { call, rfc2822, signed, startHarness, type Creds, type Harness } from '../support/harness.js';
+
+let h: Harness;
+let creds: Creds;
+
+async function integration(policy: 'enroll' | 'allow' | 'deny' = 'enroll'): Promise<Creds> {
+  const r = await createIntegration(h.deps, { name: `hosts-${policy}`, newUserPolicy: policy });
+  return { ikey: r.integration.ikey, skey: r.skey };
+}
+
+async function enrolledUser(name: string): Promise<{ secret: Buffer }> {
+  await createUser(h.deps, name);
+  const t = await addToken(h.deps, name, { type: 'totp' });
+  return { secret: base32Decode(t.secret) };
+}
+
+const totp = (h: Harness, secret: Buffer, stepOffset = 0): string =>
+  hotp(secret, totpStep(h.clock.now(), 30) + stepOffset, { digits: 6, algorithm: 'sha1' });
+
+beforeEach(async () => {
+  h = await startHarness({ settings: { lockoutThreshold: 3, lockoutSeconds: 60 } });
+  creds = await integration();
+});
+afterEach(async () => h.close());
+
+describe('ping and check', () => {
+  it('ping answers without a signature, even with a garbage Authorization header', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/auth/v2/ping', headers: { authorization: 'Basic !!!' } });
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body);
+    expect(body.stat).toBe('OK');
+    expect(Number.isInteger(body.response.time) && body.response.time > 0).toBe(true);
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.body)));
+  });
+
+  it.each([
+    ['v2 HMAC-SHA1', { version: 2, digest: 'sha1' }],
+    ['v2 HMAC-SHA512', { version: 2, digest: 'sha512' }],
+    ['v2 with X-Duo-Date (duo_unix)', { version: 2, digest: 'sha512', xDuoDate: true }],
+    ['v5', { version: 5, digest: 'sha512' }],
+    ['v4', { version: 4, digest: 'sha512' }],
+    ['host with port', { version: 2, digest: 'sha512', host: 'api.tandem.test:8443' }],
+  ] as const)('check accepts %s', async (_n, o) => {
+    const r = await call(h, creds, 'GET', '/auth/v2/check', {}, o);
+    expect(r.status).toBe(200);
+    expect(r.body.stat).toBe('OK');
+  });
+
+  it('refuses bad credentials with 403 and the Duo code (never 401: duo_unix would fail open)', async () => {
+    const missing = await h.app.inject({ method: 'GET', url: '/auth/v2/check' });
+    expect([missing.statusCode, JSON.parse(missing.body).code]).toEqual([403, 40101]);
+    expect((await call(h, { ikey: 'DIXXXXXXXXXXXXXXXXXX', skey: creds.skey }, 'GET', '/auth/v2/check')).body.code).toBe(40102);
+    const bad = await call(h, { ikey: creds.ikey, skey: 'x'.repeat(40) }, 'GET', '/auth/v2/check');
+    expect([bad.status, bad.body.code, bad.body.stat]).toEqual([403, 40103, 'FAIL']);
+    const wrongHost = await call(h, creds, 'GET', '/auth/v2/check', {}, { host: 'evil.example' });
+    expect(wrongHost.body.code).toBe(40103);
+    const old = await call(h, creds, 'GET', '/auth/v2/check', {}, { date: rfc2822(h.clock.now() - 301_000) });
+    expect([old.status, old.body.code]).toEqual([403, 40105]);
+    const garbledDate = await call(h, creds, 'GET', '/auth/v2/check', {}, { date: 'yesterday-ish' });
+    expect(garbledDate.body.code).toBe(40105);
+  });
+
+  it('logo answers a JSON 404 envelope when none is configured', async () => {
+    const r = await call(h, creds, 'GET', '/auth/v2/logo');
+    expect([r.status, r.body.code]).toEqual([404, 40401]);
+  });
+});
+
+describe('preauth', () => {
+  it('follows the new-user policy for unknown users, with a fresh enroll link each time', async () => {
+    const a = await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'nobody' });
+    const b = await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'nobody', ipaddr: '192.0.2.1' });
+    expect(a.body.response!['result']).toBe('enroll');
+    expect(a.body.response!['enroll_portal_url']).toMatch(/^https:\/\/api\.tandem\.test:8443\/portal\/enroll\/[A-Za-z0-9_-]{43}$/);
+    expect(b.body.response!['enroll_portal_url']).not.toBe(a.body.response!['enroll_portal_url']);
+    expect(typeof a.body.response!['status_msg']).toBe('string');
+
+    const allow = await call(h, await integration('allow'), 'POST', '/auth/v2/preauth', { username: 'nobody' });
+    expect(allow.body.response).toMatchObject({ result: 'allow' });
+    const deny = await call(h, await integration('deny'), 'POST', '/auth/v2/preauth', { username: 'nobody' });
+    expect(deny.body.response).toMatchObject({ result: 'deny' });
+  });
+
+  it('offers an enrolled user the passcode prompt duo_unix prints, by username or alias', async () => {
+    await createUser(h.deps, 'alice', ['al']);
+    await addToken(h.deps, 'alice', { type: 'totp' });
+    const r = await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'al', text_prompt: '1' });
+    const resp = r.body.response!;
+    expect(resp['result']).toBe('auth');
+    expect(resp['status_msg']).toBe('Account is active');
+    expect((resp['prompt'] as { text: string }).text).toContain('Tandem two-factor login for alice');
+    expect((resp['devices'] as unknown[]).length).toBe(1);
+  });
+
+  it('denies a disabled user', async () => {
+    await enrolledUser('bob');
+    await setUserEnabled(h.deps, 'bob', false);
+    const r = await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'bob' });
+    expect(r.body.response).toMatchObject({ result: 'deny' });
+  });
+
+  it('requires exactly one of username and user_id', async () => {
+    const r = await call(h, creds, 'POST', '/auth/v2/preauth', {});
+    expect([r.status, r.body.code]).toEqual([400, 40002]);
+  });
+});
+
+describe('auth with passcodes', () => {
+  it('accepts a TOTP code once, then denies the same code', async () => {
+    const { secret } = await enrolledUser('alice');
+    const code = totp(h, secret);
+    const ok = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'alice', factor: 'passcode', passcode: code, ipaddr: '192.0.2.7' });
+    expect(ok.body.response).toEqual({ result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' });
+    const again = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'alice', factor: 'passcode', passcode: code, ipaddr: '192.0.2.7' });
+    expect(again.body.response).toMatchObject({ result: 'deny', status: 'deny' });
+  });
+
+  it("accepts duo_unix's factor=prompt with the typed passcode, and v5 JSON bodies", async () => {
+    const { secret } = await enrolledUser('carol');
+    const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'carol', factor: 'prompt', prompt: totp(h, secret, -1), async: '0' }, { xDuoDate: true });
+    expect(r.body.response!['result']).toBe('allow');
+    const r2 = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'carol', factor: 'passcode', passcode: totp(h, secret, 1) }, { version: 5 });
+    expect(r2.body.response!['result']).toBe('allow');
+  });
+
+  it('accepts a bypass code as many times as it allows', async () => {
+    await createUser(h.deps, 'dave');
+    const { codes } = await createBypassCodes(h.deps, 'dave', { count: 1, uses: 1 });
+    const first = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'dave', factor: 'passcode', passcode: codes[0]! });
+    expect(first.body.response!['result']).toBe('allow');
+    const second = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'dave', factor: 'passcode', passcode: codes[0]! });
+    expect(second.body.response!['result']).toBe('deny');
+  });
+
+  it('gives the same answer for a wrong code, an unknown user, a disabled user and a locked user', async () => {
+    const { secret } = await enrolledUser('erin');
+    await enrolledUser('frank');
+    await setUserEnabled(h.deps, 'frank', false);
+    const answers = [];
+    answers.push((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'erin', factor: 'passcode', passcode: '000000' })).body);
+    answers.push((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'ghost', factor: 'passcode', passcode: '000000' })).body);
+    answers.push((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'frank', factor: 'passcode', passcode: '000000' })).body);
+    // Lock erin (threshold 3), then even her right code looks like a wrong one.
+    for (let i = 0; i < 2; i++) await call(h, creds, 'POST', '/auth/v2/auth', { username: 'erin', factor: 'passcode', passcode: '111111' });
+    answers.push((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'erin', factor: 'passcode', passcode: totp(h, secret) })).body);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+    expect(answers[0]).toEqual({ stat: 'OK', response: { result: 'deny', status: 'deny', status_msg: 'Incorrect passcode. Please try again.' } });
+
+    // The audit log knows the real reasons.
+    const reasons = (await h.deps.store.queryAudit({ event: 'auth', limit: 50 })).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['invalid_passcode', 'unknown_user', 'user_disabled', 'locked_out', 'invalid_passcode; user_locked_out']));
+    const pre = await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'erin' });
+    expect(pre.body.response).toMatchObject({ result: 'deny' });
+  });
+
+  it('unlocks automatically after the lockout time', async () => {
+    const { secret } = await enrolledUser('gina');
+    for (let i = 0; i < 3; i++) await call(h, creds, 'POST', '/auth/v2/auth', { username: 'gina', factor: 'passcode', passcode: '222222' });
+    h.clock.offsetMs += 61_000;
+    const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'gina', factor: 'passcode', passcode: totp(h, secret) });
+    expect(r.body.response!['result']).toBe('allow');
+  });
+
+  it('answers push, phone and sms with a clear "not available" deny through the transaction engine', async () => {
+    await enrolledUser('hank');
+    const factors: Array<Record<string, string>> = [{ factor: 'push', device: 'auto' }, { factor: 'prompt', prompt: 'push1' }, { factor: 'phone', device: 'auto' }, { factor: 'sms', device: 'auto' }, { factor: 'auto', device: 'auto' }];
+    for (const f of factors) {
+      const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'hank', ...f });
+      expect(r.body.response!['result']).toBe('deny');
+      expect(r.body.response!['status_msg']).toMatch(/not available/);
+    }
+  });
+
+  it('async: returns a txid and auth_status reports the decision', async () => {
+    const { secret } = await enrolledUser('ivan');
+    const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'ivan', factor: 'passcode', passcode: totp(h, secret), async: '1' });
+    const txid = r.body.response!['txid'] as string;
+    expect(txid).toMatch(/^[0-9a-f-]{36}$/);
+    const s = await call(h, creds, 'GET', '/auth/v2/auth_status', { txid });
+    expect(s.body.response).toEqual({ result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' });
+    const other = await call(h, await integration('allow'), 'GET', '/auth/v2/auth_status', { txid });
+    expect([other.status, other.body.code]).toEqual([400, 40002]);
+  });
+});
+
+describe('replay, rate limits and the audit chain', () => {
+  it('refuses a byte-identical signed POST whose answer was delivered', async () => {
+    const { secret } = await enrolledUser('judy');
+    const req = signed(creds, 'POST', '/auth/v2/auth', { username: 'judy', factor: 'passcode', passcode: totp(h, secret) }, { now: h.clock.now() });
+    expect(JSON.parse((await h.app.inject(req)).body).response.result).toBe('allow');
+    const replay = await h.app.inject(req);
+    expect([replay.statusCode, JSON.parse(replay.body).code]).toEqual([403, 40103]);
+  });
+
+  it('rate-limits a user with 42901 and Retry-After', async () => {
+    await h.close();
+    h = await startHarness({ settings: { rateLimitUserPerMinute: 2 } });
+    creds = await integration();
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push(await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'kim', ipaddr: `192.0.2.${i}` }));
+    expect([codes[2]!.status, codes[2]!.body.code]).toEqual([429, 42901]);
+    const retry = Number(codes[2]!.headers['retry-after']);
+    expect(retry >= 1 && retry <= 32).toBe(true);
+  });
+
+  it('chains every decision in the audit log', async () => {
+    const { secret } = await enrolledUser('leo');
+    await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'leo' });
+    await call(h, creds, 'POST', '/auth/v2/auth', { username: 'leo', factor: 'passcode', passcode: totp(h, secret), ipaddr: '198.51.100.4', hostname: 'bastion' });
+    const entries = await h.deps.store.queryAudit({ username: 'leo', limit: 10 });
+    const auth = entries.find((e) => e.event === 'auth')!;
+    expect(auth).toMatchObject({ result: 'allow', reason: 'valid_passcode', factor: 'passcode', ipaddr: '198.51.100.4', hostname: 'bastion', integration: creds.ikey });
+    expect(auth.txid).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await verifyAudit(h.deps)).ok).toBe(true);
+  });
+});
