@@ -15,6 +15,9 @@ import { STATUS, createTransaction, settle, txStatus, waitForChange, type TxStat
 import { lockMs, loadUser, standing } from './user-state.js';
 import { verifyPasscode } from './verify-passcode.js';
 
+/** An id no user has: bookkeeping writes against it change nothing. */
+const NOBODY = 'DU00000000000000NOBODY';
+
 export type FactorParam = 'auto' | 'push' | 'passcode' | 'phone' | 'sms' | 'prompt';
 
 export interface AuthRequest extends LoginContext {
@@ -83,13 +86,14 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     auditFactor = outcome.ok ? outcome.factor : 'passcode';
     allowed = outcome.ok;
     reason = outcome.ok ? 'valid_passcode' : st === 'active' ? outcome.reason : st === 'unknown' ? 'unknown_user' : st === 'disabled' ? 'user_disabled' : 'locked_out';
-    if (user && st === 'active') {
-      if (allowed) {
-        await deps.store.recordSuccess(user.id, deps.clock.now());
-      } else {
-        const after = await deps.store.recordFailure(user.id, deps.clock.now(), deps.settings.lockoutThreshold, lockMs(deps));
-        if (after.lockedUntil !== null) reason += '; user_locked_out';
-      }
+    // Exactly one bookkeeping write on every path (a no-op against a nobody id for users who may
+    // not log in), so the work done does not tell the cases apart.
+    if (allowed && user) {
+      await deps.store.recordSuccess(user.id, deps.clock.now());
+    } else {
+      const counted = user && st === 'active' ? user.id : NOBODY;
+      const after = await deps.store.recordFailure(counted, deps.clock.now(), deps.settings.lockoutThreshold, lockMs(deps));
+      if (counted !== NOBODY && after.lockedUntil !== null) reason += '; user_locked_out';
     }
     await settle(deps, tx.txid, allowed ? 'allow' : 'deny', allowed ? STATUS.allow.status : STATUS.deny.status, allowed ? STATUS.allow.msg : STATUS.deny.msg);
   } else {
