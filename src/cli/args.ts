@@ -32,7 +32,7 @@ export interface CommandDef {
   /** The command words, e.g. ['integration', 'create']. */
   path: readonly string[];
   summary: string;
-  /** Extra help paragraphs, shown by `--help` only. */
+  /** Extra help lines (one paragraph), shown by `--help` only. */
   details?: readonly string[];
   args?: readonly ArgDef[];
   flags?: readonly FlagDef[];

@@ -20,7 +20,10 @@ function flagDescription(f: FlagDef): string {
   if (f.kind === 'int' && !f.choices && (f.min !== undefined || f.max !== undefined)) {
     notes.push(f.max === undefined ? `≥ ${f.min}` : f.min === undefined ? `≤ ${f.max}` : `${f.min}–${f.max}`);
   }
-  return f.description + (notes.length ? ` (${notes.join(', ')})` : '');
+  if (notes.length === 0) return f.description;
+  // "… (default 30)" + notes → "… (default 30; 1–300)"
+  if (f.description.endsWith(')')) return `${f.description.slice(0, -1)}; ${notes.join(', ')})`;
+  return `${f.description} (${notes.join(', ')})`;
 }
 
 export function usageLine(def: CommandDef): string {
@@ -39,7 +42,7 @@ function columns(rows: readonly (readonly [string, string])[], indent = '  '): s
 
 export function commandHelp(def: CommandDef): string {
   const lines = [usageLine(def), '', def.summary];
-  for (const d of def.details ?? []) lines.push('', d);
+  if (def.details?.length) lines.push('', ...def.details);
   if (def.args?.length) {
     lines.push('', 'Arguments:', ...columns(def.args.map((a) => [a.name, a.description])));
   }

@@ -15,6 +15,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 const REDUCTION_KEY = Buffer.from('tandem:constant-time-equal:v1', 'utf8');
 
+// Strings are compared as UTF-8. A lone surrogate encodes as U+FFFD, so two different
+// ill-formed strings can compare equal; every secret we store is ASCII, and the parsers in front
+// of this (form.ts, otpauth.ts) refuse ill-formed text.
 function toBytes(v: string | Uint8Array): Uint8Array {
   return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
 }

@@ -1,7 +1,11 @@
 // Duo's parameter canonicalisation (duo_api.md §1.3): the OAuth 1.0 normalisation of RFC 5849
 // §3.4.1.3.2, as implemented by every official client.
 
-const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+// Byte → its canonical text, computed once: signature checks run on every request.
+const ENCODED_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => {
+  const ch = String.fromCharCode(byte);
+  return /^[A-Za-z0-9\-._~]$/.test(ch) ? ch : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+});
 
 /**
  * RFC 3986 §2.3 unreserved characters stay literal; every other UTF-8 byte becomes %XX with
@@ -10,10 +14,7 @@ const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
  */
 export function duoEncode(s: string): string {
   let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const ch = String.fromCharCode(byte);
-    out += byte < 0x80 && UNRESERVED.test(ch) ? ch : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
-  }
+  for (const byte of Buffer.from(s, 'utf8')) out += ENCODED_BYTE[byte]!;
   return out;
 }
 

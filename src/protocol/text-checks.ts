@@ -11,7 +11,7 @@ export function hasLoneSurrogate(s: string): boolean {
  * rewrite what the user sees (escape sequences, right-to-left spoofing).
  */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+const CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 export function hasControlChars(s: string): boolean {
   return new RegExp(CONTROL_CHARS.source).test(s);

@@ -137,6 +137,7 @@ describe('hotpResync', () => {
   it('returns null for an empty range and rejects bad ranges', () => {
     expect(hotpResync({ secret: SECRET, code1: code(0), code2: code(1), ...SHA1_6, from: 0, maxSearch: 0 })).toBeNull();
     expect(() => hotpResync({ secret: SECRET, code1: code(0), code2: code(1), ...SHA1_6, from: -1, maxSearch: 5 })).toThrow(ProtocolError);
+    expect(() => hotpResync({ secret: SECRET, code1: code(0), code2: code(1), ...SHA1_6, from: 0, maxSearch: 100_001 })).toThrow(ProtocolError);
     expect(() => hotpResync({ secret: SECRET, code1: code(0), code2: code(1), ...SHA1_6, from: Number.MAX_SAFE_INTEGER, maxSearch: 5 })).toThrow(ProtocolError);
   });
 });

@@ -4,6 +4,8 @@ import { constantTimeEqual } from './compare.js';
 import { ProtocolError } from './errors.js';
 import { hotp, type OtpAlgorithm, type OtpDigits } from './hotp.js';
 
+const MAX_RESYNC_SEARCH = 100_000;
+
 function requireNonNegativeInt(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new ProtocolError('bad_argument', `${what} must be a non-negative safe integer`);
@@ -99,6 +101,8 @@ export function hotpResync(input: {
 }): number | null {
   requireNonNegativeInt(input.from, 'resync start');
   requireNonNegativeInt(input.maxSearch, 'resync range');
+  // One HMAC per counter: bound the work a misconfigured caller can trigger.
+  if (input.maxSearch > MAX_RESYNC_SEARCH) throw new ProtocolError('bad_argument', 'resync range too large');
   if (!Number.isSafeInteger(input.from + input.maxSearch)) throw new ProtocolError('bad_argument', 'resync range overflows');
   const wellFormed = isCodeShape(input.code1, input.digits) && isCodeShape(input.code2, input.digits);
   const filler = 'x'.repeat(input.digits);

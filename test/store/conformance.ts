@@ -3,7 +3,7 @@
 // test a fresh, empty database (in a beforeEach registered before this suite), and calling open()
 // again within a test opens another Store on the same database (another connection, or another
 // server node). Every Store opened here is closed after its test.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_GENESIS, StoreConflictError, type Store } from '../../src/store/contract.js';
 import { T0, auditEntry, bypassCode, chainHash, integration, token, transaction, user } from './fixtures.js';
 
@@ -495,15 +495,22 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
         it('two listeners on one txid each fire once; a throwing listener does not stop the other', async () => {
           const tx = transaction(integrationId);
           await store.createTransaction(tx);
-          let good = 0;
-          store.onTransactionChange(tx.txid, () => {
-            throw new Error('listener bug');
-          });
-          store.onTransactionChange(tx.txid, () => good++);
-          await store.settleTransaction(tx.txid, { state: 'allow', status: 'allow', statusMsg: '', at: T0 });
-          await until(() => good === 1);
-          await fence(store, integrationId);
-          expect(good).toBe(1);
+          const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+          try {
+            let good = 0;
+            store.onTransactionChange(tx.txid, () => {
+              throw new Error('listener bug');
+            });
+            store.onTransactionChange(tx.txid, () => good++);
+            await store.settleTransaction(tx.txid, { state: 'allow', status: 'allow', statusMsg: '', at: T0 });
+            await until(() => good === 1);
+            await fence(store, integrationId);
+            expect(good).toBe(1);
+            expect(warn).toHaveBeenCalledTimes(1);
+            expect(String(warn.mock.calls[0]?.[0])).toContain('listener bug');
+          } finally {
+            warn.mockRestore();
+          }
         });
       });
 

@@ -43,7 +43,8 @@ export const initCommand: CommandDef = {
 
     const keys = (Object.keys(LABELS) as (keyof DataPaths)[]).filter((k) => k !== 'sqlite' || r.settings.databaseUrl === null);
     const status = (p: string): 'created' | 'updated' | 'reused' => (created.includes(p) ? 'created' : r.updated.includes(p) ? 'updated' : 'reused');
-    const dataFlag = resolve(ctx.io.cwd, 'data') === r.paths.dir ? '' : ` --data ${quoteArg(r.paths.dir)}`;
+    // Repeat --data in the suggestions when it was given or the directory is not the default.
+    const dataFlag = ctx.str('data') === undefined && resolve(ctx.io.cwd, 'data') === r.paths.dir ? '' : ` --data ${quoteArg(r.paths.dir)}`;
     const next = `tandem serve${dataFlag}`;
 
     if (ctx.json) {
