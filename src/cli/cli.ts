@@ -68,7 +68,8 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
   if (first.startsWith('-')) throw new UsageError(`unknown option ${first.split('=')[0]} (before the command)`);
 
   if (first === 'help') {
-    const target = words.slice(1);
+    // Options are irrelevant here (`tandem help user list --data X` is still help).
+    const target = words.slice(1).filter((w, i, all) => !w.startsWith('-') && all[i - 1] !== '--data');
     if (target.length === 0) {
       io.stdout.write(globalHelp(COMMANDS));
       return 0;

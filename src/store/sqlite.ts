@@ -11,6 +11,7 @@ import type { Database as Schema } from './schema.js';
 import { SharedFileSqliteDialect } from './sqlite-dialect.js';
 
 const BUSY_TIMEOUT_MS = 5000;
+let memoryDatabases = 0;
 
 export async function openSqlite(file: string): Promise<Store> {
   const inMemory = file === ':memory:';
@@ -27,7 +28,8 @@ export async function openSqlite(file: string): Promise<Store> {
     sqlite.close();
     throw err;
   }
-  const key = inMemory ? `:memory:${Math.random()}` : realpathSync(file);
+  // Each in-memory database is its own; a file is known by its real path (symlinks, ./ etc.).
+  const key = inMemory ? `:memory:${++memoryDatabases}` : realpathSync(file);
   const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect({ database: sqlite }, key) });
   try {
     await migrateToLatest(db, 'sqlite');

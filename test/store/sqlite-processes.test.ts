@@ -38,19 +38,19 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('a second process racing acceptOtp and appendAudit on the same file', async () => {
+it('a second process creating, migrating and racing acceptOtp and appendAudit on the same file', async () => {
   const file = join(dir, 'shared.db');
+  const u = user();
+  const t = token(u.id, { type: 'hotp', period: null, nextCounter: 0 });
+  // Both processes open the not-yet-existing file at once: one migrates, the other waits for it.
+  const child = spawn(process.execPath, [racer, file, t.id, 'shared', String(ROUNDS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const store = await openStore({ kind: 'sqlite', file });
   try {
-    const u = user();
-    await store.createUser(u);
-    const t = token(u.id, { type: 'hotp', period: null, nextCounter: 0 });
-    await store.addToken(t);
-
-    const child = spawn(process.execPath, [racer, file, t.id, 'shared', String(ROUNDS)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const exited = once(child, 'exit');
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     expect((await lines.next()).value).toBe('ready');
+    await store.createUser(u);
+    await store.addToken(t);
     child.stdin.write('go\n');
 
     const mine: number[] = [];

@@ -25,7 +25,7 @@ export const bypassCommands: CommandDef[] = [
           ...(uses !== undefined ? { uses } : {}),
           ...(validSecs !== undefined ? { validSecs } : {}),
         });
-        if (ctx.json) return void ctx.printJson({ codes: r.codes, expiresAt: r.expiresAt });
+        if (ctx.json) return void ctx.printJson({ codes: r.codes });
         for (const c of r.codes) ctx.out(c);
         const u = uses ?? 1;
         ctx.out();
