@@ -1,7 +1,9 @@
 // The node's core: per-node state (rate limiters, long-poll bookkeeping) around the domain
 // functions. The HTTP routes and the CLI both call through here; neither touches the store.
 import { auth, authStatus, type AuthRequest, type AuthResponse } from './auth.js';
-import type { RequestContext } from './context.js';
+import { appendAudit } from './audit.js';
+import type { LoginContext, RequestContext } from './context.js';
+import { stripControlChars as printable } from '../protocol/text-checks.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import { integrationKeys } from './integrations.js';
@@ -43,6 +45,23 @@ export class Core {
 
   auth(ctx: RequestContext, req: AuthRequest, signal?: AbortSignal): Promise<AuthResponse> {
     return auth(this.deps, this.limiter, ctx, req, signal);
+  }
+
+  /** Audit an authenticated request refused before a decision (bad parameters, rate limit). */
+  async refused(ctx: RequestContext, event: 'preauth' | 'auth', named: string, code: string, detail: string, login: LoginContext): Promise<void> {
+    await appendAudit(this.deps, {
+      event,
+      integration: ctx.integration.ikey,
+      // The name comes from the host unchecked: keep it printable and bounded.
+      username: printable(named).slice(0, 255),
+      factor: null,
+      result: 'error',
+      reason: code,
+      ipaddr: login.ipaddr,
+      hostname: login.hostname,
+      txid: null,
+      detail: { peer: ctx.peer, detail },
+    });
   }
 
   authStatus(ctx: RequestContext, txid: string, signal?: AbortSignal): Promise<TxStatus> {

@@ -1,6 +1,6 @@
 // The real executable: bundled by scripts/build.mjs, started through bin/tandem.mjs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,5 +38,17 @@ describe('bin/tandem.mjs', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^tandem: unknown command/);
+
+    // serve stops cleanly on SIGTERM with exit 0.
+    const server = spawn(process.execPath, ['bin/tandem.mjs', 'serve', '--data', data, '--listen', '127.0.0.1:0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    server.stderr.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('listening on https://127.0.0.1:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toContain('listening on https://127.0.0.1:');
+    server.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
   }, 60_000);
 });

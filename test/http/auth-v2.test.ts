@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/core/audit.js';
 import { createBypassCodes } from '../../src/core/bypass.js';
-import { createIntegration } from '../../src/core/integrations.js';
+import { createIntegration, rotateSkey } from '../../src/core/integrations.js';
 import { addToken } from '../../src/core/tokens.js';
 import { createUser, setUserEnabled } from '../../src/core/users.js';
 import { base32Decode } from '../../src/protocol/base32.js';
@@ -223,5 +223,51 @@ describe('replay, rate limits and the audit chain', () => {
     expect(auth).toMatchObject({ result: 'allow', reason: 'valid_passcode', factor: 'passcode', ipaddr: '198.51.100.4', hostname: 'bastion', integration: creds.ikey });
     expect(auth.txid).toMatch(/^[0-9a-f-]{36}$/);
     expect((await verifyAudit(h.deps)).ok).toBe(true);
+  });
+});
+
+describe('operations', () => {
+  it('keeps the previous skey working for the rotation overlap only', async () => {
+    const { skey } = await rotateSkey(h.deps, creds.ikey);
+    expect((await call(h, creds, 'GET', '/auth/v2/check')).status).toBe(200);
+    expect((await call(h, { ikey: creds.ikey, skey }, 'GET', '/auth/v2/check')).status).toBe(200);
+    h.clock.offsetMs += (h.deps.settings.skeyOverlapSeconds + 1) * 1000;
+    const old = await call(h, creds, 'GET', '/auth/v2/check', {}, { date: rfc2822(h.clock.now()) });
+    expect([old.status, old.body.code]).toEqual([403, 40103]);
+    expect((await call(h, { ikey: creds.ikey, skey }, 'GET', '/auth/v2/check', {}, { date: rfc2822(h.clock.now()) })).status).toBe(200);
+  });
+
+  it('rate-limits an integration with 42901', async () => {
+    await h.close();
+    h = await startHarness({ settings: { rateLimitIntegrationPerMinute: 3 } });
+    creds = await integration();
+    const r = [];
+    for (let i = 0; i < 4; i++) r.push(await call(h, creds, 'GET', '/auth/v2/check'));
+    expect(r.map((x) => x.status)).toEqual([200, 200, 200, 429]);
+    expect(r[3]!.body.code).toBe(42901);
+    expect(r[3]!.headers['retry-after']).toBeDefined();
+  });
+
+  it('answers an internal failure with stat FAIL and HTTP 200, never a 5xx', async () => {
+    const { secret } = await enrolledUser('mia');
+    await h.deps.store.close();
+    const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'mia', factor: 'passcode', passcode: totp(h, secret) });
+    expect([r.status, r.body.stat, r.body.code]).toEqual([200, 'FAIL', 50000]);
+    expect(JSON.stringify(r.body)).not.toMatch(/sqlite|database|stack|\.ts:| {4}at /i);
+  });
+
+  it('keeps idle connections open longer than duo_unix reuses them (75 s)', () => {
+    expect(h.app.server.keepAliveTimeout).toBeGreaterThan(75_000);
+  });
+
+  it('audits a refused authenticated request that names a user, and validates ipaddr', async () => {
+    const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'nina\u001b[2J', ipaddr: 'not-an-ip', factor: 'passcode', passcode: '1' });
+    expect([r.status, r.body.code]).toEqual([400, 40002]);
+    const missing = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'nina' });
+    expect([missing.status, missing.body.code, missing.body.message_detail]).toEqual([400, 40002, 'missing parameter factor']);
+    const entries = await h.deps.store.queryAudit({ limit: 10 });
+    const refused = entries.filter((e) => e.result === 'error');
+    expect(refused.map((e) => e.username)).toEqual(['nina', 'nina[2J']);
+    expect(refused[0]!.reason).toBe('bad_request');
   });
 });

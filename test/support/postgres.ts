@@ -47,13 +47,23 @@ export async function startPostgres(): Promise<RunningPostgres> {
   try {
     // --no-sync and fsync=off: a test cluster does not need to survive a power cut.
     await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', DB_USER, '-E', 'UTF8', '--locale=C', '--no-sync']);
-    const port = await freeLoopbackPort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-    // -W: do not let pg_ctl wait; readiness is checked below by actually connecting.
-    await asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-W', 'start']);
-    started = true;
-    const url = `postgres://${DB_USER}@127.0.0.1:${port}/postgres`;
-    await waitUntilReady(url, join(dir, 'log'));
+    const log = join(dir, 'log');
+    let url = '';
+    // The free port can be taken by someone else before the server binds it: try another.
+    for (let attempt = 1; !started; attempt++) {
+      const port = await freeLoopbackPort();
+      const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+      try {
+        // -w -t: pg_ctl waits (bounded) and fails at once if the server exits during startup.
+        await asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', '-t', String(READY_TIMEOUT_MS / 1000), 'start']);
+        started = true;
+        url = `postgres://${DB_USER}@127.0.0.1:${port}/postgres`;
+      } catch (err) {
+        if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${String(err)}\n${logTail(log)}`);
+      }
+    }
+    // Ready means accepting our connections over TCP, not just "started" by pg_ctl's account.
+    await waitUntilReady(url, log);
     return {
       url,
       async stop() {
@@ -122,6 +132,9 @@ async function waitUntilReady(url: string, log: string): Promise<void> {
       await client.end().catch(() => undefined);
     }
   }
-  const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '(no log)';
-  throw new Error(`PostgreSQL did not become ready within ${READY_TIMEOUT_MS / 1000}s: ${String(last)}\n${tail}`);
+  throw new Error(`PostgreSQL did not become ready within ${READY_TIMEOUT_MS / 1000}s: ${String(last)}\n${logTail(log)}`);
+}
+
+function logTail(log: string): string {
+  return existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '(no server log)';
 }

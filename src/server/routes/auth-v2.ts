@@ -1,4 +1,5 @@
 // Duo Auth API v2 (duo_api.md §2): ping, check, logo, preauth, auth, auth_status.
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthRequest, FactorParam } from '../../core/auth.js';
 import type { UserRef } from '../../core/context.js';
@@ -7,7 +8,7 @@ import { guardSignedPost, recordDelivery, type StoredResponse } from '../../core
 import type { Core } from '../../core/service.js';
 import { authenticate, type AuthenticatedRequest } from '../authenticate.js';
 import { toWireError, wireError } from '../error-map.js';
-import { Params, parseRequest } from '../request-params.js';
+import { Params, parseRequest, type ParsedRequest } from '../request-params.js';
 import type { ServerLogger } from '../logger.js';
 
 const FACTORS: readonly FactorParam[] = ['auto', 'push', 'passcode', 'phone', 'sms', 'prompt'];
@@ -31,6 +32,13 @@ function userRef(p: Params): UserRef {
   return username !== null ? { username } : { userId: userId! };
 }
 
+/** Duo documents ipaddr as an address; anything else is refused rather than logged as one. */
+function ipaddr(p: Params): string | null {
+  const v = p.optional('ipaddr', 64);
+  if (v !== null && isIP(v) === 0) throw new CoreError('bad_request', 'ipaddr must be an IPv4 or IPv6 address');
+  return v;
+}
+
 function abortOnClose(reply: FastifyReply): AbortSignal {
   const ac = new AbortController();
   reply.raw.once('close', () => ac.abort());
@@ -38,16 +46,19 @@ function abortOnClose(reply: FastifyReply): AbortSignal {
 }
 
 export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogger): void {
-  const authed = async (request: FastifyRequest): Promise<{ a: AuthenticatedRequest; p: Params }> => {
+  /** Authenticates (signature, date); unauthenticated refusals go to the rate-limited server log. */
+  const authenticated = async (request: FastifyRequest): Promise<{ a: AuthenticatedRequest; parsed: ParsedRequest }> => {
     const parsed = parseRequest(request.raw.url ?? '/', request.headers['content-type'], request.body as Buffer | undefined);
-    let a: AuthenticatedRequest;
     try {
-      a = await authenticate(core, { method: request.method, headers: request.headers, peer: request.ip, parsed });
+      return { a: await authenticate(core, { method: request.method, headers: request.headers, peer: request.ip, parsed }), parsed };
     } catch (e) {
-      // Unauthenticated requests go to the (rate-limited) server log, never the audit chain.
       if (e instanceof CoreError) log.garbage('request refused', { path: parsed.path, peer: request.ip, reason: e.code });
       throw e;
     }
+  };
+
+  const authed = async (request: FastifyRequest): Promise<{ a: AuthenticatedRequest; p: Params }> => {
+    const { a, parsed } = await authenticated(request);
     await core.admit(a.ctx);
     return { a, p: new Params(parsed.params) };
   };
@@ -56,8 +67,8 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
    * A signed POST: processed once; a retransmission of an undelivered answer gets that answer;
    * anything else seen before is a replay (see core/request-guard.ts).
    */
-  const guarded = async (request: FastifyRequest, reply: FastifyReply, handle: (a: AuthenticatedRequest, p: Params) => Promise<{ body: unknown; txid: string | null }>): Promise<FastifyReply> => {
-    const { a, p } = await authed(request);
+  const guarded = async (request: FastifyRequest, reply: FastifyReply, event: 'preauth' | 'auth', handle: (a: AuthenticatedRequest, p: Params) => Promise<{ body: unknown; txid: string | null }>): Promise<FastifyReply> => {
+    const { a, parsed } = await authenticated(request);
     const decision = await guardSignedPost(core.deps, { ikey: a.ikey, signature: a.signature, integrationId: a.ctx.integration.id, peer: a.ctx.peer });
     if (decision.kind === 'retransmit') {
       log.info('retransmitted request answered with the original response', { ikey: a.ikey, peer: a.ctx.peer });
@@ -78,11 +89,17 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
       else closedEarly = true;
     });
     try {
-      const r = await handle(a, p);
+      await core.admit(a.ctx);
+      const r = await handle(a, new Params(parsed.params));
       stored = { http: 200, body: { stat: 'OK', response: r.body }, txid: r.txid };
     } catch (e) {
       const w = toWireError(e);
       if (w.body.code === 50000) log.error('internal error', { path: request.url, error: String(e) });
+      // An authenticated request that names a user leaves its audit entry, refused or not.
+      const named = parsed.params.find(([k]) => k === 'username' || k === 'user_id')?.[1];
+      if (named !== undefined && e instanceof CoreError) {
+        await core.refused(a.ctx, event, named, e.code, e.detail, { ipaddr: null, hostname: null });
+      }
       stored = { http: w.http, body: w.body, txid: null, ...(w.retryAfter !== undefined ? { retryAfter: w.retryAfter } : {}) };
     }
     if (closedEarly) {
@@ -105,10 +122,10 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
   });
 
   app.post('/auth/v2/preauth', (request, reply) =>
-    guarded(request, reply, async (a, p) => {
+    guarded(request, reply, 'preauth', async (a, p) => {
       const body = await core.preauth(a.ctx, {
         user: userRef(p),
-        ipaddr: p.optional('ipaddr', 64),
+        ipaddr: ipaddr(p),
         hostname: p.optional('hostname', MAX_NAME),
         textPrompt: p.flag('text_prompt'),
       });
@@ -117,7 +134,7 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
   );
 
   app.post('/auth/v2/auth', (request, reply) =>
-    guarded(request, reply, async (a, p) => {
+    guarded(request, reply, 'auth', async (a, p) => {
       const req: AuthRequest = {
         user: userRef(p),
         factor: p.oneOf('factor', FACTORS),
@@ -125,7 +142,7 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
         prompt: p.optional('prompt', 255),
         device: p.optional('device', MAX_NAME),
         async: p.flag('async'),
-        ipaddr: p.optional('ipaddr', 64),
+        ipaddr: ipaddr(p),
         hostname: p.optional('hostname', MAX_NAME),
         pushinfo: p.optional('pushinfo', MAX_PUSHINFO),
         type: p.optional('type', MAX_NAME),
