@@ -36,7 +36,8 @@ function splitLeadingOptions(argv: readonly string[]): { pre: string[]; words: s
   let i = 0;
   while (i < argv.length) {
     const a = argv[i]!;
-    if (a === '--data' && i + 1 < argv.length) {
+    if (a === '--data') {
+      if (i + 1 >= argv.length) throw new UsageError('option --data needs a value (DIR)');
       pre.push(a, argv[i + 1]!);
       i += 2;
     } else if (a.startsWith('--data=') || COMMON_FLAGS.some((f) => f.kind === 'boolean' && (a === `--${f.name}` || (f.short && a === `-${f.short}`)))) {

@@ -6,18 +6,11 @@ import { createHash } from 'node:crypto';
 import { AUDIT_GENESIS, type AuditEntry, type NewAuditEntry } from '../store/contract.js';
 import type { Deps } from './deps.js';
 
-export interface AuditFields {
+/** What a caller records; the node, the time and the chain fields are filled in here. */
+export type AuditFields = Omit<NewAuditEntry, 'nodeId' | 'time' | 'event' | 'detail'> & {
   event: 'preauth' | 'auth' | 'admin';
-  integration: string | null;
-  username: string | null;
-  factor: string | null;
-  result: string;
-  reason: string;
-  ipaddr: string | null;
-  hostname: string | null;
-  txid: string | null;
   detail?: Record<string, unknown>;
-}
+};
 
 /** The hash of one entry: fixed field order, JSON-encoded so no separator can be forged. */
 export function auditHash(prevHash: string, seq: number, e: NewAuditEntry): string {
@@ -26,20 +19,7 @@ export function auditHash(prevHash: string, seq: number, e: NewAuditEntry): stri
 }
 
 export async function appendAudit(deps: Pick<Deps, 'store' | 'settings' | 'clock'>, f: AuditFields): Promise<AuditEntry> {
-  const entry: NewAuditEntry = {
-    nodeId: deps.settings.nodeId,
-    time: deps.clock.now(),
-    event: f.event,
-    integration: f.integration,
-    username: f.username,
-    factor: f.factor,
-    result: f.result,
-    reason: f.reason,
-    ipaddr: f.ipaddr,
-    hostname: f.hostname,
-    txid: f.txid,
-    detail: JSON.stringify(f.detail ?? {}),
-  };
+  const entry: NewAuditEntry = { ...f, nodeId: deps.settings.nodeId, time: deps.clock.now(), detail: JSON.stringify(f.detail ?? {}) };
   return deps.store.appendAudit(entry, (prevHash, seq) => auditHash(prevHash, seq, entry));
 }
 
