@@ -23,8 +23,8 @@ const BASELINE = join(ROOT, 'dist/bench-baseline.mjs');
 
 const AUTH_PATH = '/auth/v2/auth';
 /** Requests of the sizing probe (at least; and never longer than PROBE_SECONDS). */
-const PROBE_REQUESTS = 2000;
-const PROBE_SECONDS = 5;
+const PROBE_REQUESTS = 500;
+const PROBE_SECONDS = 3;
 /** Create users for this many times the probe's rate (the warm server is faster than the probe). */
 const SIZING_FACTOR = 2;
 /** User setup stops after this long even if fewer users than wanted exist. */

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { ConfigError, loadSettings, settingsDocsMarkdown, writeConfigFile } from './load.js';
 import { sanitiseNodeId } from './schema.js';
 
@@ -257,5 +258,21 @@ describe('docs/configuration.md', () => {
     const md = settingsDocsMarkdown();
     expect(md).toContain('| `lockoutThreshold` | `TANDEM_LOCKOUT_THRESHOLD` | integer 1–1000 | `10` |');
     expect(md).toContain('| `hosts` | `TANDEM_HOSTS` |');
+  });
+});
+
+describe('writeConfigFile change detection', () => {
+  it('reports whether it wrote, and leaves an unchanged file alone', () => {
+    expect(writeConfigFile(dir, { hosts: ['a.example'] })).toBe(true);
+    const before = statSync(join(dir, 'config.json')).mtimeMs;
+    expect(writeConfigFile(dir, { hosts: ['a.example'] })).toBe(false);
+    expect(statSync(join(dir, 'config.json')).mtimeMs).toBe(before);
+    expect(writeConfigFile(dir, { hosts: ['b.example'] })).toBe(true);
+  });
+
+  it('does not hang on a FIFO in place of config.json', () => {
+    execFileSync('mkfifo', [join(dir, 'config.json')]);
+    expect(() => writeConfigFile(dir, { hosts: ['a.example'] })).toThrow('config.json: not a regular file');
+    expect(problemsOf(() => loadSettings({ dataDir: dir, env: {} }))).toEqual(['config.json: not a regular file']);
   });
 });

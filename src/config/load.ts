@@ -5,6 +5,7 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, ren
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Settings } from './settings.js';
 import { SETTING_SPECS, SETTINGS, isSettingKey, quote, sanitiseNodeId, type SettingSpec, type Source } from './schema.js';
 
@@ -125,9 +126,10 @@ export function loadSettings({ dataDir, env, overrides = {} }: LoadSettingsOptio
 /**
  * Creates or updates `<dataDir>/config.json` with `partial` (init stores the host list here).
  * Other keys already in the file are kept. The write is atomic (temp file + rename) so a crash
- * never leaves half a configuration.
+ * never leaves half a configuration. Returns false, writing nothing, when the file already
+ * holds these values (re-running init must not touch it).
  */
-export function writeConfigFile(dataDir: string, partial: Partial<Settings>): void {
+export function writeConfigFile(dataDir: string, partial: Partial<Settings>): boolean {
   const path = join(dataDir, CONFIG_FILE);
   const problems: string[] = [];
   const current = readConfigFile(path, problems);
@@ -147,6 +149,7 @@ export function writeConfigFile(dataDir: string, partial: Partial<Settings>): vo
     else next[k] = serialised;
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  if (current.exists && isDeepStrictEqual(next, current.values)) return false;
 
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   // 0600: config.json may hold a database URL with a password.
@@ -156,6 +159,7 @@ export function writeConfigFile(dataDir: string, partial: Partial<Settings>): vo
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, path);
+    return true;
   } catch (e) {
     try {
       closeSync(fd);

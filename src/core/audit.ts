@@ -68,12 +68,12 @@ export async function verifyAudit(deps: Pick<Deps, 'store'>): Promise<AuditVerif
   return { ok: true, chains };
 }
 
-/** The authentication log (newest first): what `tandem log` shows. */
+/** The authentication log (newest first): what `tandem log` shows; admin actions on request. */
 export async function queryLog(deps: Pick<Deps, 'store'>, q: { username?: string; since?: number; limit?: number; includeAdmin?: boolean }): Promise<AuditEntry[]> {
-  const rows = await deps.store.queryAudit({
+  return deps.store.queryAudit({
     ...(q.username !== undefined ? { username: q.username } : {}),
     ...(q.since !== undefined ? { since: q.since } : {}),
+    ...(q.includeAdmin ? {} : { events: ['preauth', 'auth'] }),
     limit: q.limit ?? 100,
   });
-  return q.includeAdmin ? rows : rows.filter((r) => r.event !== 'admin');
 }

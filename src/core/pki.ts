@@ -52,6 +52,14 @@ function notBeforeFor(now: Date): Date {
   return new Date(now.getTime() - HOUR_MS);
 }
 
+/**
+ * A subject of one CN, taken verbatim: the library's plain-string forms parse DN syntax, quotes
+ * and escapes ("a, \"b\"" would become CN=b), so the value goes in as an explicit UTF8String.
+ */
+function cnName(commonName: string): x509.Name {
+  return new x509.Name([{ CN: [{ utf8String: commonName }] }]);
+}
+
 async function exportKeyPem(key: CryptoKey): Promise<string> {
   const der = await subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n';
@@ -87,8 +95,7 @@ export async function createSiteCa({ now, serialHex, commonName }: { now: Date; 
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + 10);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialHex,
-    // JSON name form: the common name is data, never parsed as "CN=…,O=…" syntax.
-    name: [{ CN: [commonName] }],
+    name: cnName(commonName),
     notBefore: notBeforeFor(now),
     notAfter,
     keys,
@@ -151,7 +158,7 @@ export async function issueServerCert({
   const cn = hosts.find((h) => h.length <= 64) ?? 'localhost';
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialHex,
-    subject: [{ CN: [cn] }],
+    subject: cnName(cn),
     issuer: caCert.subjectName,
     notBefore: notBeforeFor(now),
     notAfter,

@@ -180,3 +180,11 @@ describe('ensureDataDir', () => {
     await expect(ensure()).rejects.toThrow('is not a directory');
   });
 });
+
+describe('ensureDataDir host list', () => {
+  it('stores each --host once, in order, with localhost appended', async () => {
+    const r = await ensure({ hosts: ['b.example', 'a.example', 'b.example', 'localhost'] });
+    expect(JSON.parse(read(r.paths.config))).toEqual({ hosts: ['b.example', 'a.example', 'localhost'] });
+    expect((await ensure({ hosts: ['b.example', 'a.example'] })).updated).toEqual([]);
+  });
+});

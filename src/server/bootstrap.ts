@@ -3,7 +3,6 @@
 // The master key and the CA key are never overwritten: losing either breaks every sealed secret
 // or every client's cafile. Only the server certificate is reissued, and only from the same CA.
 import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import { dataPaths, type DataPaths } from '../config/data-dir.js';
 import { CONFIG_FILE, loadSettings, writeConfigFile } from '../config/load.js';
 import { createMasterKey, loadMasterKey } from '../config/master-key.js';
@@ -82,14 +81,6 @@ function serial(random: { bytes(n: number): Buffer }, kind: 'ca' | 'leaf'): stri
   return b.toString('hex');
 }
 
-function storedHosts(configPath: string): unknown {
-  try {
-    return (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>).hosts;
-  } catch {
-    return undefined; // loadSettings reports a broken file properly
-  }
-}
-
 export async function ensureDataDir({ dataDir, env, hosts, random, now }: EnsureDataDirOptions): Promise<EnsureDataDirResult> {
   const paths = dataPaths(dataDir, env);
   const created: string[] = [];
@@ -108,13 +99,10 @@ export async function ensureDataDir({ dataDir, env, hosts, random, now }: Ensure
 
   const configExisted = exists(paths.config);
   if (hosts !== undefined) {
-    const list = [...hosts];
+    const list = [...new Set(hosts)];
     // Local health checks and `tandem doctor` connect as localhost.
     if (!list.includes('localhost')) list.push('localhost');
-    if (!configExisted || !isDeepStrictEqual(storedHosts(paths.config), list)) {
-      writeConfigFile(paths.dir, { hosts: list });
-      (configExisted ? updated : created).push(paths.config);
-    }
+    if (writeConfigFile(paths.dir, { hosts: list })) (configExisted ? updated : created).push(paths.config);
   } else if (!configExisted) {
     writeConfigFile(paths.dir, {});
     created.push(paths.config);

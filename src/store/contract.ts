@@ -137,6 +137,8 @@ export interface AuditQuery {
   username?: string;
   since?: number;
   event?: string;
+  /** Any of these events (e.g. the authentication log: preauth and auth, not admin). */
+  events?: string[];
   limit?: number;
 }
 

@@ -62,6 +62,7 @@ export function auditOps(ctx: StoreContext): AuditOps {
       let query = db.selectFrom('audit_log').selectAll();
       if (q.username !== undefined) query = query.where('username', '=', q.username);
       if (q.event !== undefined) query = query.where('event', '=', q.event);
+      if (q.events !== undefined) query = query.where('event', 'in', q.events.length > 0 ? q.events : ['']);
       if (q.since !== undefined) query = query.where('time', '>=', q.since);
       query = query.orderBy('time', 'desc').orderBy('seq', 'desc').orderBy('node_id');
       // No limit given: everything that matches (the caller chose not to bound it).
