@@ -2,6 +2,7 @@
 // Latency percentiles come from every response's own time (sub-millisecond), not from
 // autocannon's histogram, which rounds to whole milliseconds.
 import autocannon from 'autocannon';
+import { cpuSeconds } from './processes.js';
 
 export interface LoadSpec {
   title: string;
@@ -21,6 +22,8 @@ export interface LoadSpec {
   build?: () => { headers: Record<string, string>; body: string };
   /** Whether a response is the expected one (e.g. an allow); others are counted as bad. */
   check: (status: number, body: string) => boolean;
+  /** The server's pid, to measure the CPU time it spends (Linux). */
+  serverPid: number;
 }
 
 export interface LoadResult {
@@ -43,6 +46,13 @@ export interface LoadResult {
   bad: number;
   /** Up to 5 refused responses, for diagnosis. */
   badSamples: string[];
+  /**
+   * CPU milliseconds per response of the server process and of this (load-generating) process,
+   * user + system. Less sensitive to other load on the machine than requests per second; null
+   * where /proc is not available.
+   */
+  serverCpuMsPerResponse: number | null;
+  clientCpuMsPerResponse: number;
 }
 
 const HARD_LIMIT_SECONDS = 60;
@@ -78,6 +88,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     };
   }
   const limit = Math.min(HARD_LIMIT_SECONDS, spec.seconds ?? HARD_LIMIT_SECONDS);
+  const serverCpu0 = cpuSeconds(spec.serverPid);
+  const clientCpu0 = process.cpuUsage();
   return new Promise<LoadResult>((resolve, reject) => {
     // autocannon may call back synchronously (bad options), before the guard exists.
     const timer: { guard?: NodeJS.Timeout } = {};
@@ -98,6 +110,9 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
       (err: unknown, r: autocannon.Result) => {
         clearTimeout(timer.guard);
         if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        const serverCpu1 = cpuSeconds(spec.serverPid);
+        const clientCpu = process.cpuUsage(clientCpu0);
+        const n = latencies.length;
         const sorted = Float64Array.from(latencies).sort();
         let sum = 0;
         for (const v of sorted) sum += v;
@@ -121,6 +136,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           good,
           bad,
           badSamples,
+          serverCpuMsPerResponse: serverCpu0 !== null && serverCpu1 !== null && n > 0 ? ((serverCpu1 - serverCpu0) * 1000) / n : null,
+          clientCpuMsPerResponse: n > 0 ? (clientCpu.user + clientCpu.system) / 1000 / n : NaN,
         });
       },
     );

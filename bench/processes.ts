@@ -1,6 +1,7 @@
 // Child processes of a benchmark run: the `tandem` CLI, `tandem serve`, and the baseline server.
 // Everything listens on loopback only and every wait is bounded.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** Keep this much of a child's output for error messages. */
 const KEEP_OUTPUT_CHARS = 16_384;
@@ -84,4 +85,32 @@ export async function startServer(name: string, script: string, nodeArgs: string
     throw new Error(`${name} listens on ${url.host}, not on loopback`);
   }
   return { name, url, port: Number(url.port), pid: child.pid!, output: () => out, stop };
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere.
+ * Unlike requests per second, this does not depend on how busy the rest of the machine is.
+ */
+export function cpuSeconds(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return (utime + stime) / clockTicks;
 }

@@ -131,6 +131,7 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
       headers: {},
       build: nextAuth,
       check: isAllow,
+      serverPid: tandem.pid,
     });
 
   let probeRps: number | null = null;
@@ -166,7 +167,7 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
   const bpre = await verifiedRequest(base.port, ca, 'GET', '/', baseHeaders, '');
   if (bpre.status !== 200 || bpre.body !== HELLO) throw new Error(`the baseline answered ${bpre.status} ${bpre.body}`);
   const loadBase = (title: string, seconds: number): Promise<LoadResult> =>
-    runLoad({ title, url: base.url, connections: o.connections, seconds, ca, servername: SIGNED_HOST, method: 'GET', path: '/', headers: baseHeaders, check: (s, b) => s === 200 && b === HELLO });
+    runLoad({ title, url: base.url, connections: o.connections, seconds, ca, servername: SIGNED_HOST, method: 'GET', path: '/', headers: baseHeaders, check: (s, b) => s === 200 && b === HELLO, serverPid: base.pid });
   if (o.warmup > 0) {
     say(`baseline: ${o.warmup} s warm-up`);
     await loadBase('baseline warm-up', o.warmup);

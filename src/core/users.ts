@@ -42,7 +42,14 @@ export async function createUser(deps: Deps, username: string, aliases: string[]
   try {
     await deps.store.createUser(row);
   } catch (e) {
-    if (e instanceof StoreConflictError) throw new CoreError('conflict', `the name ${name} or one of its aliases is already taken`);
+    if (e instanceof StoreConflictError) {
+      // The insert already failed atomically; this lookup only makes the message precise.
+      for (const n of [name, ...all]) {
+        const holder = await deps.store.findUserByName(n);
+        if (holder) throw new CoreError('conflict', `the name ${n} is already taken by user ${holder.username}`);
+      }
+      throw new CoreError('conflict', `the name ${name} or one of its aliases is already taken`);
+    }
     throw e;
   }
   await adminAudit(deps, 'user_created', { aliases: all }, name);

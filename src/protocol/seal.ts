@@ -14,7 +14,7 @@ const MAX_SEALED_CHARS = 64 * 1024;
 
 /**
  * HKDF-SHA256 (RFC 5869) with an empty salt, info `tandem:<purpose>:v1`, 32 bytes. One key per
- * purpose (e.g. `otp-seed`, `skey`, `bypass-hmac`) so a key is never used for two jobs.
+ * purpose (core/keyring.ts: `totp-seed`, `integration-skey`, `bypass-code`, `request-id`; renaming one makes existing data unreadable) so a key is never used for two jobs.
  */
 export function deriveKey(master: Uint8Array, purpose: string): Buffer {
   if (master.length < KEY_BYTES) throw new ProtocolError('bad_argument', 'master key must be at least 32 bytes');

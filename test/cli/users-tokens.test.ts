@@ -51,7 +51,7 @@ describe('tandem user', () => {
     const r = await t.run(['user', 'create', 'bob', '--alias', 'al']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^tandem: .*already taken\n$/);
+    expect(r.stderr).toBe('tandem: the name al is already taken by user alice\n');
     expect(r.stderr).not.toMatch(STACK);
     expect((await t.json<UserJson[]>(['user', 'list'])).map((u) => u.username)).toEqual(['alice']);
     // A username equal to an existing alias is the same conflict.
