@@ -23,7 +23,7 @@ export interface Report {
   tandem: LoadResult & { allows: number };
   baseline: LoadResult;
   /** tandem / baseline. */
-  ratio: { rps: number; p50: number; p99: number };
+  ratio: { rps: number; p50: number; p99: number; serverCpuPerResponse: number | null };
 }
 
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
@@ -41,10 +41,12 @@ export function problems(r: LoadResult): number {
 
 export function formatTable(rep: Report): string {
   const rows: string[][] = [
-    ['', 'req/s (mean)', 'p50 ms', 'p99 ms', 'responses', 'errors', 'non-2xx', 'wrong body'],
-    ['Tandem  POST /auth/v2/auth (passcode)', f1(rep.tandem.rpsMean), f2(rep.tandem.latencyMs.p50), f2(rep.tandem.latencyMs.p99), String(rep.tandem.responses), String(rep.tandem.errors), String(rep.tandem.non2xx), String(rep.tandem.bad)],
-    ['Fastify GET / hello-world (baseline)', f1(rep.baseline.rpsMean), f2(rep.baseline.latencyMs.p50), f2(rep.baseline.latencyMs.p99), String(rep.baseline.responses), String(rep.baseline.errors), String(rep.baseline.non2xx), String(rep.baseline.bad)],
-    ['Tandem / baseline', f3(rep.ratio.rps), `${f1(rep.ratio.p50)}x`, `${f1(rep.ratio.p99)}x`, '', '', '', ''],
+    ['', 'req/s (mean)', 'p50 ms', 'p99 ms', 'server CPU ms/resp', 'responses', 'errors', 'non-2xx', 'wrong body'],
+    ...([['Tandem  POST /auth/v2/auth (passcode)', rep.tandem], ['Fastify GET / hello-world (baseline)', rep.baseline]] as const).map(([label, r]) => [
+      label, f1(r.rpsMean), f2(r.latencyMs.p50), f2(r.latencyMs.p99), r.serverCpuMsPerResponse === null ? '-' : f3(r.serverCpuMsPerResponse),
+      String(r.responses), String(r.errors), String(r.non2xx), String(r.bad),
+    ]),
+    ['Tandem / baseline', f3(rep.ratio.rps), `${f1(rep.ratio.p50)}x`, `${f1(rep.ratio.p99)}x`, rep.ratio.serverCpuPerResponse === null ? '-' : `${f1(rep.ratio.serverCpuPerResponse)}x`, '', '', '', ''],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();

@@ -23,10 +23,10 @@ const BASELINE = join(ROOT, 'dist/bench-baseline.mjs');
 
 const AUTH_PATH = '/auth/v2/auth';
 /** Requests of the sizing probe (at least; and never longer than PROBE_SECONDS). */
-const PROBE_REQUESTS = 500;
+const PROBE_REQUESTS = 1000;
 const PROBE_SECONDS = 3;
 /** Create users for this many times the probe's rate (the warm server is faster than the probe). */
-const SIZING_FACTOR = 2;
+const SIZING_FACTOR = 3;
 /** User setup stops after this long even if fewer users than wanted exist. */
 const USER_SETUP_BUDGET_MS = 60_000;
 const MAX_USERS = 500_000;
@@ -184,7 +184,9 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
     setup: { users: dir.users.length, userSetupSeconds: setupMs / 1000, probeRps, codesIssued: codes.issued, codesExhausted: exhausted },
     tandem: { ...t, allows: t.good },
     baseline: b,
-    ratio: { rps: ratio(t.rpsMean, b.rpsMean), p50: ratio(t.latencyMs.p50, b.latencyMs.p50), p99: ratio(t.latencyMs.p99, b.latencyMs.p99) },
+    ratio: { rps: ratio(t.rpsMean, b.rpsMean), p50: ratio(t.latencyMs.p50, b.latencyMs.p50), p99: ratio(t.latencyMs.p99, b.latencyMs.p99),
+      serverCpuPerResponse: t.serverCpuMsPerResponse !== null && b.serverCpuMsPerResponse !== null ? ratio(t.serverCpuMsPerResponse, b.serverCpuMsPerResponse) : null,
+    },
   };
   process.stdout.write((o.json ? JSON.stringify(rep, null, 2) : formatTable(rep)) + '\n');
   return problems(t) + problems(b) + exhausted > 0 ? 1 : 0;

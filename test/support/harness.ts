@@ -112,12 +112,15 @@ export function signed(creds: Creds, method: 'GET' | 'POST', path: string, param
 /**
  * Signed requests carry a one-second date, and a byte-identical signed POST is refused as a
  * replay; real clients never repeat a request within the same second, so each call here signs
- * with a different second inside the skew window.
+ * with a second (inside the skew window) that no earlier call of this process used.
  */
-let callCount = 0;
+const usedSeconds = new Set<number>();
 
 export async function call(h: Harness, creds: Creds, method: 'GET' | 'POST', path: string, params: Record<string, string> = {}, o: SignOptions = {}) {
-  const now = h.clock.now() - (callCount++ % 200) * 1000;
+  let second = Math.floor(h.clock.now() / 1000);
+  while (usedSeconds.has(second)) second--;
+  usedSeconds.add(second);
+  const now = second * 1000;
   const res = await h.app.inject(signed(creds, method, path, params, { ...o, now }));
   return { status: res.statusCode, headers: res.headers, body: JSON.parse(res.body) as Record<string, unknown> & { response?: Record<string, unknown> } };
 }

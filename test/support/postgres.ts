@@ -138,18 +138,3 @@ async function waitUntilReady(url: string, log: string): Promise<void> {
 function logTail(log: string): string {
   return existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '(no server log)';
 }
-
-/** Creates an empty schema in the database at `dbUrl`; the URL returned makes it the search_path. */
-export async function freshPostgresSchema(dbUrl: string): Promise<string> {
-  const name = `s_${randomBytes(8).toString('hex')}`;
-  const client = new pg.Client({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(dbUrl);
-  url.searchParams.set('options', `-c search_path=${name}`);
-  return url.toString();
-}
