@@ -2,6 +2,7 @@
 // Latency percentiles come from every response's own time (sub-millisecond), not from
 // autocannon's histogram, which rounds to whole milliseconds.
 import autocannon from 'autocannon';
+import { writeFileSync } from 'node:fs';
 import { cpuSeconds } from './processes.js';
 
 export interface LoadSpec {
@@ -19,7 +20,12 @@ export interface LoadSpec {
   path: string;
   /** Static headers (GET) or a fresh request per call (POST). */
   headers: Record<string, string>;
-  build?: () => { headers: Record<string, string>; body: string };
+  /**
+   * A fresh request; `ctx` is the connection's context for this request, handed to `answered`
+   * with its response (pipelining 1: one request per connection at a time).
+   */
+  build?: (ctx: Record<string, unknown>) => { headers: Record<string, string>; body: string };
+  answered?: (ctx: Record<string, unknown>) => void;
   /** Whether a response is the expected one (e.g. an allow); others are counted as bad. */
   check: (status: number, body: string) => boolean;
   /** The server's pid, to measure the CPU time it spends (Linux). */
@@ -72,7 +78,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     method: spec.method,
     path: spec.path,
     headers: spec.headers,
-    onResponse: (status: number, body: string) => {
+    onResponse: (status: number, body: string, ctx: object) => {
+      spec.answered?.(ctx as Record<string, unknown>);
       if (spec.check(status, body)) good++;
       else {
         bad++;
@@ -82,8 +89,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
   const build = spec.build;
   if (build) {
-    request.setupRequest = (req) => {
-      const r = build();
+    request.setupRequest = (req, ctx) => {
+      const r = build(ctx as Record<string, unknown>);
       return { ...req, headers: r.headers, body: r.body };
     };
   }
@@ -141,7 +148,11 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         });
       },
     );
-    instance.on('response', (_client: autocannon.Client, _status: number, _bytes: number, responseTime: number) => {
+    const trace: string[] = []; const t00 = performance.now(); const ids = new Map<unknown, number>();
+    instance.on('done', () => { if (process.env['BENCH_TRACE']) writeFileSync(`${process.env['BENCH_TRACE']}-${spec.title}.csv`, trace.join('\n')); });
+    instance.on('response', (client: autocannon.Client, _status: number, _bytes: number, responseTime: number) => {
+      if (!ids.has(client)) ids.set(client, ids.size);
+      trace.push(`${(performance.now() - t00).toFixed(1)},${responseTime.toFixed(1)},${ids.get(client)}`);
       latencies.push(responseTime);
     });
     // amount-bounded runs stop after `seconds` too; duration runs end by themselves (backstop).

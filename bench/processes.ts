@@ -36,7 +36,16 @@ export interface ServerChild {
  * Starts `node [nodeArgs] script args` and waits for "listening on https://…" on its stdout.
  * The address must be loopback.
  */
-export async function startServer(name: string, script: string, nodeArgs: string[], args: string[], env: Record<string, string>, cwd: string): Promise<ServerChild> {
+export async function startServer(
+  name: string,
+  script: string,
+  nodeArgs: string[],
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  /** Called with the child's stop function as soon as it is spawned (for cleanup on errors). */
+  register: (stop: () => Promise<void>) => void,
+): Promise<ServerChild> {
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer): void => {
@@ -54,6 +63,7 @@ export async function startServer(name: string, script: string, nodeArgs: string
     clearTimeout(timer);
   };
 
+  register(stop);
   let url: URL;
   try {
     url = await new Promise<URL>((resolve, reject) => {

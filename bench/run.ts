@@ -13,7 +13,7 @@ import { runLoad, type LoadResult } from './load.js';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './options.js';
 import { runNode, startServer, type ServerChild } from './processes.js';
 import { formatTable, machine, problems, ratio, type Report } from './report.js';
-import { BenchDirectory, CodeSource } from './users.js';
+import { BenchDirectory, CodeSource, type BenchUser } from './users.js';
 
 // dist/bench.mjs → the repository root.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +58,12 @@ function verifiedRequest(port: number, ca: string, method: 'GET' | 'POST', path:
 const isAllow = (status: number, body: string): boolean => status === 200 && body.includes('"result":"allow"');
 const HELLO = JSON.stringify({ hello: 'world' });
 
-async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>): Promise<number> {
+async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>, signal: AbortSignal): Promise<number> {
+  /** Between phases: after a signal, start nothing new (cleanup is already stopping things). */
+  const phase = (what: string): void => {
+    if (signal.aborted) throw new Error('interrupted');
+    say(what);
+  };
   for (const f of [TANDEM_BUNDLE, BASELINE]) {
     if (!existsSync(f)) throw new Error(`${f} is missing; run "node scripts/build.mjs && node scripts/build-bench.mjs" first`);
   }
@@ -86,7 +91,7 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
   let setupMs = 0;
   const grow = async (n: number): Promise<void> => {
     const t0 = Date.now();
-    await dir.grow(n, t0 + USER_SETUP_BUDGET_MS);
+    await dir.grow(n, t0 + USER_SETUP_BUDGET_MS, signal);
     setupMs += Date.now() - t0;
     const rate = dir.users.length / (setupMs / 1000);
     say(`${dir.users.length} users with a TOTP token (${(setupMs / 1000).toFixed(1)} s, ${rate.toFixed(0)}/s)`);
@@ -94,7 +99,7 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
   await grow(probeUsers);
   const codes = new CodeSource(dir.users);
 
-  say('starting tandem serve');
+  phase('starting tandem serve');
   const tandem: ServerChild = await startServer(
     'tandem serve',
     TANDEM_BIN,
@@ -102,18 +107,22 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
     ['serve', '--listen', '127.0.0.1:0'],
     env,
     ROOT,
+    (stop) => cleanups.push(stop),
   );
-  cleanups.push(() => tandem.stop());
   const port = tandem.port;
-  const nextAuth = (): { headers: Record<string, string>; body: string } => {
+  const nextAuth = (ctx: Record<string, unknown>): { headers: Record<string, string>; body: string } => {
     const now = Date.now();
     const c = codes.next(now);
+    ctx['user'] = c.user;
     return signedPost(creds, port, AUTH_PATH, [['username', c.username], ['factor', 'passcode'], ['passcode', c.passcode]], now);
   };
+  const answered = (ctx: Record<string, unknown>): void => codes.release((ctx['user'] as BenchUser | null | undefined) ?? null);
 
   // One verified request proves the TLS chain, the signing and that a valid code is an allow.
-  const first = nextAuth();
+  const firstCtx: Record<string, unknown> = {};
+  const first = nextAuth(firstCtx);
   const pre = await verifiedRequest(port, ca, 'POST', AUTH_PATH, first.headers, first.body);
+  answered(firstCtx);
   if (!isAllow(pre.status, pre.body)) throw new Error(`the preflight auth was not an allow: ${pre.status} ${pre.body}`);
   const tls = pre.tls;
 
@@ -130,13 +139,14 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
       path: AUTH_PATH,
       headers: {},
       build: nextAuth,
+      answered,
       check: isAllow,
       serverPid: tandem.pid,
     });
 
   let probeRps: number | null = null;
   if (o.users === 0) {
-    say(`probe: ${PROBE_REQUESTS} requests to size the user set`);
+    phase(`probe: ${PROBE_REQUESTS} requests to size the user set`);
     const probe = await loadTandem('probe', PROBE_SECONDS, PROBE_REQUESTS);
     if (problems(probe) > 0) throw new Error(`the probe had errors: ${probe.errors} errors, ${probe.non2xx} non-2xx, ${probe.bad} not allow\n${probe.badSamples.join('\n')}\n${tandem.output()}`);
     probeRps = probe.rpsOverall;
@@ -150,29 +160,28 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
   dirOpen = false;
 
   if (o.warmup > 0) {
-    say(`tandem: ${o.warmup} s warm-up`);
+    phase(`tandem: ${o.warmup} s warm-up`);
     await loadTandem('tandem warm-up', o.warmup);
   }
   const exhaustedBefore = codes.exhausted;
-  say(`tandem: ${o.duration} s measurement, ${o.connections} connections`);
+  phase(`tandem: ${o.duration} s measurement, ${o.connections} connections`);
   const t = await loadTandem('tandem', o.duration);
   const exhausted = codes.exhausted - exhaustedBefore;
   await tandem.stop();
   if (o.cpuProfDir) say(`CPU profile of tandem serve written to ${o.cpuProfDir}`);
 
-  say('starting the baseline (Fastify hello-world, same key and certificate)');
-  const base = await startServer('baseline', BASELINE, [], ['--key', join(dataDir, 'server.key'), '--cert', join(dataDir, 'server.pem')], { PATH: env['PATH']! }, ROOT);
-  cleanups.push(() => base.stop());
+  phase('starting the baseline (Fastify hello-world, same key and certificate)');
+  const base = await startServer('baseline', BASELINE, [], ['--key', join(dataDir, 'server.key'), '--cert', join(dataDir, 'server.pem')], { PATH: env['PATH']! }, ROOT, (stop) => cleanups.push(stop));
   const baseHeaders = { Host: `${SIGNED_HOST}:${base.port}` };
   const bpre = await verifiedRequest(base.port, ca, 'GET', '/', baseHeaders, '');
   if (bpre.status !== 200 || bpre.body !== HELLO) throw new Error(`the baseline answered ${bpre.status} ${bpre.body}`);
   const loadBase = (title: string, seconds: number): Promise<LoadResult> =>
     runLoad({ title, url: base.url, connections: o.connections, seconds, ca, servername: SIGNED_HOST, method: 'GET', path: '/', headers: baseHeaders, check: (s, b) => s === 200 && b === HELLO, serverPid: base.pid });
   if (o.warmup > 0) {
-    say(`baseline: ${o.warmup} s warm-up`);
+    phase(`baseline: ${o.warmup} s warm-up`);
     await loadBase('baseline warm-up', o.warmup);
   }
-  say(`baseline: ${o.duration} s measurement, ${o.connections} connections`);
+  phase(`baseline: ${o.duration} s measurement, ${o.connections} connections`);
   const b = await loadBase('baseline', o.duration);
   await base.stop();
 
@@ -192,15 +201,20 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
   return problems(t) + problems(b) + exhausted > 0 ? 1 : 0;
 }
 
-async function cleanup(cleanups: Array<() => Promise<void> | void>): Promise<void> {
-  for (const c of cleanups.reverse()) {
-    try {
-      await c();
-    } catch (e) {
-      say(`cleanup: ${String(e)}`);
+let cleaning: Promise<void> | undefined;
+/** Stops the children and removes the data directory, newest first; once, however often called. */
+function cleanup(cleanups: Array<() => Promise<void> | void>): Promise<void> {
+  cleaning ??= (async () => {
+    // Read from the end each time: something registered while cleaning up is still handled.
+    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
+      try {
+        await c();
+      } catch (e) {
+        say(`cleanup: ${String(e)}`);
+      }
     }
-  }
-  cleanups.length = 0;
+  })();
+  return cleaning;
 }
 
 let opts: BenchOptions | null;
@@ -217,18 +231,22 @@ if (opts === null) {
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
+const abort = new AbortController();
 const onSignal = (sig: NodeJS.Signals): void => {
   say(`${sig}: stopping`);
+  abort.abort();
   void cleanup(cleanups).finally(() => process.exit(130));
+  // A second signal does not wait for the cleanup.
+  process.once(sig, () => process.exit(130));
 };
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
 let code = 1;
 try {
-  code = await main(opts, cleanups);
+  code = await main(opts, cleanups, abort.signal);
 } catch (e) {
-  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  if (!abort.signal.aborted) process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
 } finally {
   await cleanup(cleanups);
 }

@@ -25,6 +25,15 @@ export interface BenchUser {
   secret: Buffer;
   /** The lowest step the server will still accept for this user's token. */
   nextStep: number;
+  /** A request with this user's code is in flight (its next code must wait for the answer). */
+  busy: boolean;
+}
+
+export interface IssuedCode {
+  username: string;
+  passcode: string;
+  /** The user to release() when the answer arrives; null for a deliberately wrong code. */
+  user: BenchUser | null;
 }
 
 export class BenchDirectory {
@@ -40,13 +49,13 @@ export class BenchDirectory {
     return { ikey: r.integration.ikey, skey: r.skey };
   }
 
-  /** Adds users (each with one TOTP token) until there are `total`, or until `deadline`. */
-  async grow(total: number, deadline: number): Promise<void> {
-    while (this.users.length < total && Date.now() < deadline) {
+  /** Adds users (each with one TOTP token) until there are `total`, until `deadline` or an abort. */
+  async grow(total: number, deadline: number, signal: AbortSignal): Promise<void> {
+    while (this.users.length < total && Date.now() < deadline && !signal.aborted) {
       const name = `bench-${String(this.users.length).padStart(6, '0')}`;
       await createUser(this.rt.deps, name);
       const { secret } = await addToken(this.rt.deps, name, { type: 'totp' });
-      this.users.push({ name, secret: base32Decode(secret), nextStep: 0 });
+      this.users.push({ name, secret: base32Decode(secret), nextStep: 0, busy: false });
     }
   }
 
@@ -57,14 +66,16 @@ export class BenchDirectory {
 
 /**
  * Hands out (user, code) pairs the server will accept: each user's codes in rising step order,
- * never a step twice, users taken round-robin so one user's codes are far apart in the stream
- * (the server refuses a step below the last one it accepted, so order matters).
+ * never a step twice, users taken round-robin, and a user's next code only after the answer to
+ * its previous one (the server refuses a step below the last one it accepted, so a later code
+ * overtaking an earlier one in flight would turn the earlier one into a deny).
  */
 export class CodeSource {
   issued = 0;
   /** Requests for which no fresh code was left (sent with a wrong code, counted as errors). */
   exhausted = 0;
   private cursor = 0;
+  private busy = 0;
   private emptyAtHi = -1;
 
   constructor(private readonly users: BenchUser[]) {
@@ -77,7 +88,7 @@ export class CodeSource {
     return 2 * WINDOW_STEPS;
   }
 
-  next(now: number): { username: string; passcode: string } {
+  next(now: number): IssuedCode {
     const lo = totpStep(now + STEP_MARGIN_MS, PERIOD_SECONDS) - WINDOW_STEPS;
     const hi = totpStep(now - STEP_MARGIN_MS, PERIOD_SECONDS) + WINDOW_STEPS;
     if (hi !== this.emptyAtHi) {
@@ -85,17 +96,28 @@ export class CodeSource {
         const u = this.users[this.cursor]!;
         this.cursor = (this.cursor + 1) % this.users.length;
         const step = Math.max(u.nextStep, lo);
-        if (step <= hi) {
+        if (!u.busy && step <= hi) {
           u.nextStep = step + 1;
+          u.busy = true;
+          this.busy++;
           this.issued++;
-          return { username: u.name, passcode: hotp(u.secret, step, { digits: 6, algorithm: 'sha1' }) };
+          return { username: u.name, passcode: hotp(u.secret, step, { digits: 6, algorithm: 'sha1' }), user: u };
         }
       }
-      this.emptyAtHi = hi;
+      // Nothing left for this window; unless a busy user may still come back, stop scanning.
+      if (this.busy === 0) this.emptyAtHi = hi;
     }
     // Out of codes: still send a well-formed request (autocannon needs one), which will fail.
     this.exhausted++;
-    return { username: this.users[0]!.name, passcode: '000000' };
+    return { username: this.users[0]!.name, passcode: '000000', user: null };
+  }
+
+  /** The answer to `user`'s request arrived: its next code may be sent. */
+  release(user: BenchUser | null): void {
+    if (user?.busy) {
+      user.busy = false;
+      this.busy--;
+    }
   }
 
   /** Codes still available at `now` without waiting for the clock. */

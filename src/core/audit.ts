@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AUDIT_GENESIS, type AuditEntry, type NewAuditEntry } from '../store/contract.js';
 import type { Deps } from './deps.js';
+import { toWellFormed } from '../protocol/text-checks.js';
 
 /** What a caller records; the node, the time and the chain fields are filled in here. */
 export type AuditFields = Omit<NewAuditEntry, 'nodeId' | 'time' | 'event' | 'detail'> & {
@@ -19,7 +20,23 @@ export function auditHash(prevHash: string, seq: number, e: NewAuditEntry): stri
 }
 
 export async function appendAudit(deps: Pick<Deps, 'store' | 'settings' | 'clock'>, f: AuditFields): Promise<AuditEntry> {
-  const entry: NewAuditEntry = { ...f, nodeId: deps.settings.nodeId, time: deps.clock.now(), detail: JSON.stringify(f.detail ?? {}) };
+  // Well-formed strings only: the hash must cover exactly what the database gives back, and a
+  // lone surrogate would come back from UTF-8 storage as U+FFFD (a "tampered" entry).
+  const wf = <T extends string | null>(v: T): T => (v === null ? v : (toWellFormed(v) as T));
+  const entry: NewAuditEntry = {
+    nodeId: deps.settings.nodeId,
+    time: deps.clock.now(),
+    event: f.event,
+    integration: wf(f.integration),
+    username: wf(f.username),
+    factor: f.factor,
+    result: f.result,
+    reason: f.reason,
+    ipaddr: wf(f.ipaddr),
+    hostname: wf(f.hostname),
+    txid: f.txid,
+    detail: JSON.stringify(f.detail ?? {}),
+  };
   return deps.store.appendAudit(entry, (prevHash, seq) => auditHash(prevHash, seq, entry));
 }
 

@@ -9,7 +9,8 @@ import { hasLoneSurrogate } from './text-checks.js';
 /** More pairs than any Duo endpoint takes; the cap bounds the work hostile bodies can cause. */
 export const MAX_FORM_PAIRS = 1000;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a U+FEFF the client encoded is part of the value it signed; never drop it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function hexValue(byte: number): number {
   if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;

@@ -1,8 +1,10 @@
 // Small string predicates shared by the parsers in protocol/.
 
 /** A UTF-16 string with an unpaired surrogate cannot be encoded as UTF-8 without loss. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function hasLoneSurrogate(s: string): boolean {
-  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+  return LONE_SURROGATE.test(s);
 }
 
 /**
@@ -19,4 +21,9 @@ export function hasControlChars(s: string): boolean {
 
 export function stripControlChars(s: string): string {
   return s.replace(CONTROL_CHARS, '');
+}
+
+/** String.prototype.toWellFormed (ES2024): lone surrogates become U+FFFD, as UTF-8 storage does. */
+export function toWellFormed(s: string): string {
+  return s.replace(new RegExp(LONE_SURROGATE, 'g'), '\ufffd');
 }

@@ -1,5 +1,5 @@
 // The HTTP application: Duo-compatible routes behind one body parser and one error mapping.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Core } from '../core/service.js';
 import { toWireError, wireError, type WireError } from './error-map.js';
 import type { ServerLogger } from './logger.js';
@@ -20,7 +20,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
   const keepAliveMs = s.keepAliveSeconds * 1000;
   const app = Fastify({
     logger: false,
-    ...(o.tls ? { https: o.tls } : {}),
+    // requireHostHeader: an HTTP/1.1 request without Host gets our envelope, not Node's bare 400
+    // (signed requests name their host in the signature, not in the header).
+    ...(o.tls ? { https: { ...o.tls, requireHostHeader: false } } : {}),
     bodyLimit: s.bodyLimitBytes,
     // duo_unix reuses one TLS connection for ping, preauth, auth and polls (duo_api.md §2.3).
     keepAliveTimeout: keepAliveMs,
@@ -29,6 +31,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     requestTimeout: keepAliveMs + 10_000,
     return503OnClosing: false,
     forceCloseConnections: true,
+    // A path with a malformed escape never reaches routing: answer it in the envelope too.
+    frameworkErrors(_err, request, reply) {
+      o.log.garbage('malformed URL', { peer: request.ip });
+      const w = wireError('bad_request', 'malformed URL');
+      void (reply as unknown as FastifyReply).code(w.http).type('application/json').send(w.body);
+    },
     // Malformed HTTP still gets Duo's envelope, never Node's default text.
     clientErrorHandler(_err, socket) {
       const body = envelopeBytes(wireError('bad_request', 'malformed HTTP request'));
@@ -36,6 +44,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     },
   });
   app.server.headersTimeout = keepAliveMs + 5_000;
+  // Node answers an unknown Expect header with a bare 417; answer with the envelope instead.
+  app.server.on('checkExpectation', (_req, res) => {
+    const body = envelopeBytes(wireError('bad_request', 'unsupported Expect header'));
+    res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
 
   // Bodies stay raw bytes: v4/v5 signatures hash them exactly as received, and form decoding
   // must reject invalid UTF-8 rather than replace it.
@@ -45,7 +59,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
   app.setErrorHandler((err, request, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
     let w: WireError;
-    if (status === 413) w = wireError('body_too_large', `request body is larger than ${s.bodyLimitBytes} bytes`);
+    if (request.raw.aborted || (err as { code?: string }).code === 'ECONNRESET' || (err as Error).message === 'aborted') {
+      // The client cut its own request short (a truncated body): garbage, not a server fault.
+      o.log.garbage('request body cut short', { path: (request.raw.url ?? '').slice(0, 200), peer: request.ip });
+      w = wireError('bad_request', 'incomplete request body');
+    } else if (status === 413) w = wireError('body_too_large', `request body is larger than ${s.bodyLimitBytes} bytes`);
     else if ((err as { code?: string }).code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) w = wireError('bad_request', 'malformed request');
     else w = toWireError(err);
     if (w.body.code === 50000) o.log.error('internal error', { path: request.url, error: String(err) });

@@ -3,6 +3,7 @@
 // `!'()*` bare, duo_unix sends the canonical form), so parameters are always decoded and the
 // signature is recomputed over the canonical re-encoding (duo_api.md §1.3), never over raw bytes.
 import { parseForm } from '../protocol/form.js';
+import { hasLoneSurrogate } from '../protocol/text-checks.js';
 import { CoreError } from '../core/errors.js';
 
 export interface ParsedRequest {
@@ -21,7 +22,7 @@ const JSON_DEPTH_REFUSED = 'JSON parameters must be strings, numbers, booleans o
 function jsonParams(body: Buffer): Array<[string, string]> {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
     throw new CoreError('bad_request', 'the body is not valid UTF-8');
   }
@@ -34,6 +35,9 @@ function jsonParams(body: Buffer): Array<[string, string]> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CoreError('bad_request', 'the JSON body must be an object');
   const out: Array<[string, string]> = [];
   const scalar = (k: string, v: unknown): void => {
+    // JSON escapes can spell lone surrogates ("\ud800"), which no UTF-8 store can keep: refuse
+    // them, as the form decoder does, rather than record a name that reads back differently.
+    if (hasLoneSurrogate(k) || (typeof v === 'string' && hasLoneSurrogate(v))) throw new CoreError('bad_request', 'parameters must be valid Unicode');
     // duo_client_python ≥ 5.1 passes bools and numbers through in v5 JSON bodies.
     if (typeof v === 'string') out.push([k, v]);
     else if (typeof v === 'number' && Number.isFinite(v)) out.push([k, String(v)]);

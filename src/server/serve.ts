@@ -46,6 +46,10 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     throw e;
   }
   const port = (app.server.address() as { port: number }).port;
+  if (s.listen.port === 0) {
+    // Listening on "any free port": links the server hands out must carry the real one.
+    deps.settings = Object.freeze({ ...s, listen: Object.freeze({ host: s.listen.host, port }) });
+  }
   const hostForUrl = s.listen.host.includes(':') ? `[${s.listen.host}]` : s.listen.host;
   const url = `https://${hostForUrl}:${port}`;
 

@@ -1,5 +1,6 @@
 // Duo Auth API v2 (duo_api.md §2): ping, check, logo, preauth, auth, auth_status.
 import { isIP } from 'node:net';
+import { hasControlChars } from '../../protocol/text-checks.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthRequest, FactorParam } from '../../core/auth.js';
 import type { UserRef } from '../../core/context.js';
@@ -28,6 +29,9 @@ export function sendStored(reply: FastifyReply, r: { http: number; body: unknown
 function userRef(p: Params): UserRef {
   const username = p.optional('username', MAX_NAME);
   const userId = p.optional('user_id', MAX_NAME);
+  // No user can be named with control characters (core/names.ts refuses them), so such a name is
+  // malformed input, not an unknown user to hand an enrollment link to.
+  for (const v of [username, userId]) if (v !== null && hasControlChars(v)) throw new CoreError('bad_request', 'user names cannot contain control characters');
   if ((username === null) === (userId === null)) throw new CoreError('bad_request', 'exactly one of username and user_id is required');
   return username !== null ? { username } : { userId: userId! };
 }
