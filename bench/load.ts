@@ -2,7 +2,6 @@
 // Latency percentiles come from every response's own time (sub-millisecond), not from
 // autocannon's histogram, which rounds to whole milliseconds.
 import autocannon from 'autocannon';
-import { writeFileSync } from 'node:fs';
 import { cpuSeconds } from './processes.js';
 
 export interface LoadSpec {
@@ -40,9 +39,16 @@ export interface LoadResult {
   responses: number;
   /** autocannon's mean of the per-second request counts. */
   rpsMean: number;
-  /** responses / seconds. */
+  /** responses / (start to last response), which is also right for amount-bounded runs. */
   rpsOverall: number;
   latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  /**
+   * The same without each connection's first response, which also waits for the TCP and TLS
+   * set-up (autocannon opens all connections at the start of the run).
+   */
+  steadyLatencyMs: { p50: number; p99: number };
+  /** Each connection's first response (connection set-up included). */
+  firstResponseMs: { p50: number; max: number };
   /** Connection errors and timeouts (autocannon `errors`, which include `timeouts`). */
   errors: number;
   timeouts: number;
@@ -74,6 +80,9 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let bad = 0;
   const badSamples: string[] = [];
   const latencies: number[] = [];
+  const firsts: number[] = [];
+  const steady: number[] = [];
+  const seen = new WeakSet<object>();
   const request: autocannon.Request = {
     method: spec.method,
     path: spec.path,
@@ -95,6 +104,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     };
   }
   const limit = Math.min(HARD_LIMIT_SECONDS, spec.seconds ?? HARD_LIMIT_SECONDS);
+  const started = performance.now();
+  let lastAnswer = started;
   const serverCpu0 = cpuSeconds(spec.serverPid);
   const clientCpu0 = process.cpuUsage();
   return new Promise<LoadResult>((resolve, reject) => {
@@ -121,6 +132,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         const clientCpu = process.cpuUsage(clientCpu0);
         const n = latencies.length;
         const sorted = Float64Array.from(latencies).sort();
+        const sortedSteady = Float64Array.from(steady).sort();
+        const sortedFirsts = Float64Array.from(firsts).sort();
         let sum = 0;
         for (const v of sorted) sum += v;
         resolve({
@@ -129,7 +142,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
           connections: spec.connections,
           responses: latencies.length,
           rpsMean: r.requests.mean,
-          rpsOverall: latencies.length / r.duration,
+          rpsOverall: n > 0 ? n / ((lastAnswer - started) / 1000) : 0,
           latencyMs: {
             p50: percentile(sorted, 50),
             p90: percentile(sorted, 90),
@@ -137,6 +150,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
             mean: sorted.length ? sum / sorted.length : NaN,
             max: sorted.length ? sorted[sorted.length - 1]! : NaN,
           },
+          steadyLatencyMs: { p50: percentile(sortedSteady, 50), p99: percentile(sortedSteady, 99) },
+          firstResponseMs: { p50: percentile(sortedFirsts, 50), max: sortedFirsts.length ? sortedFirsts[sortedFirsts.length - 1]! : NaN },
           errors: r.errors,
           timeouts: r.timeouts,
           non2xx: r.non2xx,
@@ -148,12 +163,14 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         });
       },
     );
-    const trace: string[] = []; const t00 = performance.now(); const ids = new Map<unknown, number>();
-    instance.on('done', () => { if (process.env['BENCH_TRACE']) writeFileSync(`${process.env['BENCH_TRACE']}-${spec.title}.csv`, trace.join('\n')); });
     instance.on('response', (client: autocannon.Client, _status: number, _bytes: number, responseTime: number) => {
-      if (!ids.has(client)) ids.set(client, ids.size);
-      trace.push(`${(performance.now() - t00).toFixed(1)},${responseTime.toFixed(1)},${ids.get(client)}`);
       latencies.push(responseTime);
+      lastAnswer = performance.now();
+      if (seen.has(client)) steady.push(responseTime);
+      else {
+        seen.add(client);
+        firsts.push(responseTime);
+      }
     });
     // amount-bounded runs stop after `seconds` too; duration runs end by themselves (backstop).
     timer.guard = setTimeout(() => instance.stop(), (spec.amount !== undefined ? limit : limit + 10) * 1000);

@@ -59,6 +59,8 @@ export function formatTable(rep: Report): string {
     line(rows[0]!),
     ...rows.slice(1).map(line),
     '',
+    `p50/p99 without each connection's first response (TLS set-up): Tandem ${f2(rep.tandem.steadyLatencyMs.p50)}/${f2(rep.tandem.steadyLatencyMs.p99)} ms, baseline ${f2(rep.baseline.steadyLatencyMs.p50)}/${f2(rep.baseline.steadyLatencyMs.p99)} ms;` +
+      ` first responses p50/max: Tandem ${f1(rep.tandem.firstResponseMs.p50)}/${f1(rep.tandem.firstResponseMs.max)} ms, baseline ${f1(rep.baseline.firstResponseMs.p50)}/${f1(rep.baseline.firstResponseMs.max)} ms`,
     `Tandem: ${rep.tandem.allows} allow of ${rep.tandem.responses} measured responses; ${rep.setup.users} users (created in ${f1(rep.setup.userSetupSeconds)} s${rep.setup.probeRps !== null ? `, sized from a probe at ${f1(rep.setup.probeRps)} req/s` : ''}); ${rep.setup.codesIssued} codes issued`,
   ];
   if (rep.setup.codesExhausted > 0) out.push(`ERROR: ran out of fresh codes for ${rep.setup.codesExhausted} requests (sent with a wrong code); raise --users`);

@@ -65,7 +65,7 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
     say(what);
   };
   for (const f of [TANDEM_BUNDLE, BASELINE]) {
-    if (!existsSync(f)) throw new Error(`${f} is missing; run "node scripts/build.mjs && node scripts/build-bench.mjs" first`);
+    if (!existsSync(f)) throw new Error(`${f} is missing; run "node scripts/build.mjs --bench" first`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -152,7 +152,7 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
     probeRps = probe.rpsOverall;
     const needCodes = probeRps * (o.warmup + o.duration + 1) * SIZING_FACTOR;
     const want = Math.min(MAX_USERS, dir.users.length + Math.ceil(needCodes / CodeSource.codesPerUser()));
-    say(`probe: ${probeRps.toFixed(0)} req/s; growing to ${want} users`);
+    say(`probe: ${probe.responses} answers, ${probeRps.toFixed(0)} req/s; growing to ${want} users`);
     await grow(want);
     if (dir.users.length < want) say(`user setup stopped at its ${USER_SETUP_BUDGET_MS / 1000} s budget; the run may run out of codes`);
   }
@@ -193,7 +193,10 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
     setup: { users: dir.users.length, userSetupSeconds: setupMs / 1000, probeRps, codesIssued: codes.issued, codesExhausted: exhausted },
     tandem: { ...t, allows: t.good },
     baseline: b,
-    ratio: { rps: ratio(t.rpsMean, b.rpsMean), p50: ratio(t.latencyMs.p50, b.latencyMs.p50), p99: ratio(t.latencyMs.p99, b.latencyMs.p99),
+    ratio: {
+      rps: ratio(t.rpsMean, b.rpsMean),
+      p50: ratio(t.latencyMs.p50, b.latencyMs.p50),
+      p99: ratio(t.latencyMs.p99, b.latencyMs.p99),
       serverCpuPerResponse: t.serverCpuMsPerResponse !== null && b.serverCpuMsPerResponse !== null ? ratio(t.serverCpuMsPerResponse, b.serverCpuMsPerResponse) : null,
     },
   };

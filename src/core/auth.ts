@@ -1,8 +1,9 @@
 // auth(factor, device, passcode | push, context) → txid: pending → allow | deny | timeout
 //
 // The pipeline, in order:
-//   rateLimit → loadUser → standing → createTransaction → verifyFactor (acceptOnce inside)
-//   → record (failures, lockout, last login) → settle → audit → answer (sync: wait; async: txid)
+//   rateLimit → loadUser → standing → verifyFactor (acceptOnce inside) → record (failures,
+//   lockout, last login) → transaction (a passcode's is recorded settled; a device factor's is
+//   created pending and settled by its channel) → audit → answer (sync: final; async: txid)
 // A wrong code, a replayed code, an unknown user, a disabled and a locked user all get the same
 // answer and the same work (see verify-passcode.ts); only the audit log knows which it was.
 import { parsePromptChoice } from '../protocol/duo-prompt.js';
@@ -11,8 +12,9 @@ import type { LoginContext, RequestContext, UserRef } from './context.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { TransactionRow } from '../store/contract.js';
 import { STATUS, createTransaction, settle, txStatus, waitForChange, type TxStatus } from './transactions.js';
-import { lockMs, loadUser, standing } from './user-state.js';
+import { REFUSAL_REASON, lockMs, loadUser, standing } from './user-state.js';
 import { verifyPasscode } from './verify-passcode.js';
 
 /** An id no user has: bookkeeping writes against it change nothing. */
@@ -68,16 +70,9 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
   const user = await loadUser(deps, req.user);
   const st = standing(user, deps.clock.now());
   const context = { ipaddr: req.ipaddr, hostname: req.hostname, pushinfo: req.pushinfo, type: req.type, display_username: req.displayUsername, peer: ctx.peer };
-  const tx = await createTransaction(deps, {
-    integrationId: ctx.integration.id,
-    userId: user?.id ?? null,
-    username: user?.username ?? name,
-    factor: factor.kind === 'passcode' ? 'passcode' : factor.factor,
-    status: factor.kind === 'passcode' ? 'checking' : 'pending',
-    statusMsg: factor.kind === 'passcode' ? 'Checking passcode...' : 'Preparing login request...',
-    context,
-  });
+  const base = { integrationId: ctx.integration.id, userId: user?.id ?? null, username: user?.username ?? name, context };
 
+  let tx: TransactionRow;
   let auditFactor: string;
   let reason: string;
   let allowed = false;
@@ -85,7 +80,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     const outcome = await verifyPasscode(deps, user, st === 'active', factor.passcode);
     auditFactor = outcome.ok ? outcome.factor : 'passcode';
     allowed = outcome.ok;
-    reason = outcome.ok ? 'valid_passcode' : st === 'active' ? outcome.reason : st === 'unknown' ? 'unknown_user' : st === 'disabled' ? 'user_disabled' : 'locked_out';
+    reason = outcome.ok ? 'valid_passcode' : st === 'active' ? outcome.reason : REFUSAL_REASON[st];
     // Exactly one bookkeeping write on every path (a no-op against a nobody id for users who may
     // not log in), so the work done does not tell the cases apart.
     if (allowed && user) {
@@ -95,12 +90,15 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
       const after = await deps.store.recordFailure(counted, deps.clock.now(), deps.settings.lockoutThreshold, lockMs(deps));
       if (counted !== NOBODY && after.lockedUntil !== null) reason += '; user_locked_out';
     }
-    await settle(deps, tx.txid, allowed ? 'allow' : 'deny', allowed ? STATUS.allow.status : STATUS.deny.status, allowed ? STATUS.allow.msg : STATUS.deny.msg);
+    // The decision is made: the transaction is recorded already settled (allow | deny).
+    const final = allowed ? STATUS.allow : STATUS.deny;
+    tx = await createTransaction(deps, { ...base, factor: 'passcode', state: allowed ? 'allow' : 'deny', status: final.status, statusMsg: final.msg });
   } else {
     // Push, phone and SMS arrive with their own issues; until then they settle at once as a deny
     // through the same state machine, and do not count as a failed attempt.
     auditFactor = factor.factor;
-    reason = st === 'active' ? 'factor_not_available' : st === 'unknown' ? 'unknown_user' : st === 'disabled' ? 'user_disabled' : 'locked_out';
+    reason = st === 'active' ? 'factor_not_available' : REFUSAL_REASON[st];
+    tx = await createTransaction(deps, { ...base, factor: factor.factor, status: 'pending', statusMsg: 'Preparing login request...' });
     await settle(deps, tx.txid, 'deny', 'deny', UNAVAILABLE[factor.factor]);
   }
 
@@ -118,6 +116,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
   });
 
   if (req.async) return { txid: tx.txid };
+  if (tx.state !== 'pending') return txStatus(tx);
   const final = await waitForChange(deps, tx.txid, Number.MAX_SAFE_INTEGER, deps.settings.transactionTimeoutSeconds * 1000 + 1000, signal);
   return txStatus(final!);
 }

@@ -28,24 +28,29 @@ export function txStatus(row: TransactionRow): TxStatus {
   return { result, status: row.status, status_msg: row.statusMsg };
 }
 
+/**
+ * A new transaction: pending, or — when the decision is already made, as for a passcode —
+ * recorded directly in its final state (one write instead of create-then-settle).
+ */
 export async function createTransaction(
   deps: Deps,
-  t: { integrationId: string; userId: string | null; username: string; factor: string; status: string; statusMsg: string; context: Record<string, unknown> },
+  t: { integrationId: string; userId: string | null; username: string; factor: string; status: string; statusMsg: string; context: Record<string, unknown>; state?: TxState },
 ): Promise<TransactionRow> {
   const now = deps.clock.now();
+  const state = t.state ?? 'pending';
   const row: TransactionRow = {
     txid: newTxid(deps.random),
     integrationId: t.integrationId,
     userId: t.userId,
     username: t.username,
     factor: t.factor,
-    state: 'pending',
+    state,
     status: t.status,
     statusMsg: t.statusMsg,
     version: 1,
     createdAt: now,
     expiresAt: now + deps.settings.transactionTimeoutSeconds * 1000,
-    settledAt: null,
+    settledAt: state === 'pending' ? null : now,
     context: JSON.stringify(t.context),
   };
   await deps.store.createTransaction(row);

@@ -27,3 +27,10 @@ export function standing(u: UserRow | undefined, now: number): Standing {
 export function lockMs(deps: Deps): number {
   return deps.settings.lockoutSeconds > 0 ? deps.settings.lockoutSeconds * 1000 : 100 * 365 * 86400_000;
 }
+
+/** The audit reason for refusing a user in this standing (Duo's auth-log reason names). */
+export const REFUSAL_REASON: Record<Exclude<Standing, 'active'>, string> = {
+  unknown: 'unknown_user',
+  disabled: 'user_disabled',
+  locked_out: 'locked_out',
+};

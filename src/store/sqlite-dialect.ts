@@ -12,7 +12,32 @@
 //    the waiter would fail after busy_timeout. Other processes are unaffected by this queue and
 //    are handled by SQLite's own locking.
 import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver } from 'kysely';
-import type { DatabaseConnection, DialectAdapter, Driver, SqliteDialectConfig } from 'kysely';
+import type { DatabaseConnection, DialectAdapter, Driver, SqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
+
+/** Distinct SQL texts are few (queries are built from fixed shapes); this bounds a surprise. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's driver prepares every statement anew on each call, which was 13% of the server's CPU
+ * per passcode auth (bench/README.md). Statements are reusable: Kysely runs each one to
+ * completion synchronously (all/run; we never stream), so one cached statement per SQL text is
+ * safe to share.
+ */
+export function withStatementCache(db: SqliteDatabase): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string): SqliteStatement {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = db.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
+}
 
 /** A FIFO async lock. */
 class Queue {

@@ -8,7 +8,7 @@ import { createKyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrations/migrate.js';
 import { LocalTxNotifier } from './notifier-local.js';
 import type { Database as Schema } from './schema.js';
-import { SharedFileSqliteDialect } from './sqlite-dialect.js';
+import { SharedFileSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 let memoryDatabases = 0;
@@ -30,7 +30,7 @@ export async function openSqlite(file: string): Promise<Store> {
   }
   // Each in-memory database is its own; a file is known by its real path (symlinks, ./ etc.).
   const key = inMemory ? `:memory:${++memoryDatabases}` : realpathSync(file);
-  const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect({ database: sqlite }, key) });
+  const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect({ database: withStatementCache(sqlite) }, key) });
   try {
     await migrateToLatest(db, 'sqlite');
   } catch (err) {
