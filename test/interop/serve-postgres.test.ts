@@ -25,6 +25,7 @@ print(json.dumps({"pre": a.preauth(username="pguser"), "auth": a.auth("passcode"
 `;
   const out = await new Promise<string>((resolve, reject) => {
     const c = execFile('/usr/bin/python3', ['-c', script], { cwd: join(ROOT), timeout: 60_000 }, (e, so, se) => (e ? reject(new Error(se)) : resolve(so)));
+    c.stdin?.on('error', () => undefined);
     c.stdin?.end(JSON.stringify({ ikey: keys.ikey, skey: keys.skey, port: srv.port, ca: srv.caFile, code: codes[0] }));
   });
   const r = JSON.parse(out);

@@ -29,6 +29,8 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
     const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    // The CLI may exit without reading its input; the exit status tells, not an EPIPE here.
+    child.stdin?.on('error', () => undefined);
     if (stdin !== undefined) child.stdin?.end(stdin);
     else child.stdin?.end();
   });
