@@ -7,6 +7,7 @@
 // A wrong code, a replayed code, an unknown user, a disabled and a locked user all get the same
 // answer and the same work (see verify-passcode.ts); only the audit log knows which it was.
 import { parsePromptChoice } from '../protocol/duo-prompt.js';
+import { parseForm } from '../protocol/form.js';
 import { appendAudit } from './audit.js';
 import type { LoginContext, RequestContext, UserRef } from './context.js';
 import type { Deps } from './deps.js';
@@ -54,6 +55,20 @@ function resolveFactor(req: AuthRequest): Resolved {
   }
 }
 
+/**
+ * pushinfo is itself form-encoded text (`Server+IP=192.0.2.2&Command=sudo%20ls`), sent as one
+ * parameter and so encoded twice on the wire (duo_unix.md §3.2): decode it a second time into
+ * the key/value rows an approver is shown. Undecodable text is kept as it came.
+ */
+export function decodePushinfo(raw: string | null): Array<[string, string]> | string | null {
+  if (raw === null) return null;
+  try {
+    return parseForm(raw);
+  } catch {
+    return raw;
+  }
+}
+
 const UNAVAILABLE: Record<'push' | 'phone' | 'sms' | 'auto', string> = {
   push: 'Push login is not available for this account. Enter a passcode instead.',
   phone: 'Phone call login is not available for this account. Enter a passcode instead.',
@@ -69,7 +84,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
 
   const user = await loadUser(deps, req.user);
   const st = standing(user, deps.clock.now());
-  const context = { ipaddr: req.ipaddr, hostname: req.hostname, pushinfo: req.pushinfo, type: req.type, display_username: req.displayUsername, peer: ctx.peer };
+  const context = { ipaddr: req.ipaddr, hostname: req.hostname, pushinfo: decodePushinfo(req.pushinfo), type: req.type, display_username: req.displayUsername, peer: ctx.peer };
   const base = { integrationId: ctx.integration.id, userId: user?.id ?? null, username: user?.username ?? name, context };
 
   let tx: TransactionRow;
@@ -112,7 +127,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     ipaddr: req.ipaddr,
     hostname: req.hostname,
     txid: tx.txid,
-    detail: { peer: ctx.peer, async: req.async },
+    detail: { peer: ctx.peer, async: req.async, ...(req.failmode ? { failmode: req.failmode } : {}) },
   });
 
   if (req.async) return { txid: tx.txid };
@@ -122,10 +137,20 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
 }
 
 /** auth_status: long-poll one transaction. The first poll of a version answers at once. */
+/**
+ * duo_unix polls at most 20 times, and 1.11.3 and 2.2.3 treat a 20th poll still without a result
+ * as SUCCESS. Whatever the timers, a transaction polled this often is settled as `timeout` first.
+ */
+export const MAX_STATUS_POLLS = 15;
+
 export async function authStatus(deps: Deps, lastSeen: Map<string, number>, ctx: RequestContext, txid: string, signal?: AbortSignal): Promise<TxStatus> {
   const row = await deps.store.getTransaction(txid);
   // Another integration's txid is as unknown as a made-up one.
   if (!row || row.integrationId !== ctx.integration.id) throw new CoreError('bad_request', 'unknown or expired txid');
+  if (row.state === 'pending' && (await deps.store.countStatusPoll(txid)) >= MAX_STATUS_POLLS) {
+    await settle(deps, txid, 'timeout', STATUS.timeout.status, STATUS.timeout.msg);
+    return txStatus((await deps.store.getTransaction(txid)) ?? row);
+  }
   const seen = lastSeen.get(txid) ?? 0;
   const now = row.state === 'pending' && row.version <= seen ? await waitForChange(deps, txid, seen, deps.settings.longPollSeconds * 1000, signal) : row;
   const current = now ?? row;

@@ -14,6 +14,8 @@ export interface LoginContext {
   ipaddr: string | null;
   /** The Unix host's own name. */
   hostname: string | null;
+  /** duo_unix says what it will do if we cannot be reached (open | closed): recorded only. */
+  failmode?: string;
 }
 
 /** Either a username/alias or a Duo user_id; exactly one. */

@@ -118,7 +118,7 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
     ipaddr: req.ipaddr,
     hostname: req.hostname,
     txid: null,
-    detail: { peer: ctx.peer },
+    detail: { peer: ctx.peer, ...(req.failmode ? { failmode: req.failmode } : {}) },
   });
   return response;
 }

@@ -4,12 +4,17 @@ import type { Core } from '../core/service.js';
 import { toWireError, wireError, type WireError } from './error-map.js';
 import type { ServerLogger } from './logger.js';
 import { registerAuthV2 } from './routes/auth-v2.js';
+import { registerRestV1 } from './routes/rest-v1.js';
+import { sendAnswer } from './reply.js';
 
 export interface AppOptions {
   core: Core;
   log: ServerLogger;
   tls?: { key: string; cert: string };
 }
+
+/** Paths that exist (with another method): a wrong method there is 405, not 404. */
+const KNOWN_PATHS = /^\/(auth\/v2\/(ping|check|logo|preauth|auth|auth_status)|rest\/v1\/(preauth|auth|status)\.(bson|json))$/;
 
 function envelopeBytes(w: WireError): string {
   return JSON.stringify(w.body);
@@ -34,8 +39,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
     // A path with a malformed escape never reaches routing: answer it in the envelope too.
     frameworkErrors(_err, request, reply) {
       o.log.garbage('malformed URL', { peer: request.ip });
-      const w = wireError('bad_request', 'malformed URL');
-      void (reply as unknown as FastifyReply).code(w.http).type('application/json').send(w.body);
+      void sendAnswer(reply as unknown as FastifyReply, wireError('bad_request', 'malformed URL'));
     },
     // Malformed HTTP still gets Duo's envelope, never Node's default text.
     clientErrorHandler(_err, socket) {
@@ -67,18 +71,16 @@ export function buildApp(o: AppOptions): FastifyInstance {
     else if ((err as { code?: string }).code?.startsWith('FST_') && status !== undefined && status >= 400 && status < 500) w = wireError('bad_request', 'malformed request');
     else w = toWireError(err);
     if (w.body.code === 50000) o.log.error('internal error', { path: request.url, error: String(err) });
-    if (w.retryAfter !== undefined) reply.header('Retry-After', String(w.retryAfter));
-    return reply.code(w.http).type('application/json').send(w.body);
+    return sendAnswer(reply, w);
   });
 
   app.setNotFoundHandler((request, reply) => {
     o.log.garbage('unknown path', { method: request.method, path: (request.raw.url ?? '').slice(0, 200), peer: request.ip });
-    const known = ['/auth/v2/ping', '/auth/v2/check', '/auth/v2/logo', '/auth/v2/preauth', '/auth/v2/auth', '/auth/v2/auth_status'];
-    const path = (request.raw.url ?? '').split('?')[0];
-    const w = known.includes(path ?? '') ? wireError('method_not_allowed') : wireError('not_found');
-    return reply.code(w.http).type('application/json').send(w.body);
+    const path = (request.raw.url ?? '').split('?')[0] ?? '';
+    return sendAnswer(reply, KNOWN_PATHS.test(path) ? wireError('method_not_allowed') : wireError('not_found'));
   });
 
   registerAuthV2(app, o.core, o.log);
+  registerRestV1(app, o.core, o.log);
   return app;
 }

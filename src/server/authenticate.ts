@@ -12,6 +12,8 @@ export interface AuthenticatedRequest {
   ctx: RequestContext;
   ikey: string;
   signature: string;
+  /** 1 for the legacy undated scheme (duo_unix ≤ 2.0.3), else 2, 4 or 5. */
+  signatureVersion: number;
 }
 
 export interface RequestFacts {
@@ -65,7 +67,9 @@ export async function authenticate(core: Core, r: RequestFacts): Promise<Authent
     body: r.parsed.body,
     xDuoHeaders: xDuo,
     jsonBody: r.parsed.jsonBody,
-    allowV1: keys.integration.legacyV1,
+    // Legacy v1 signs no date, so it can be replayed forever: only integrations created with
+    // --legacy-v1, and only on the legacy /rest/v1 family that the clients signing it call.
+    allowV1: keys.integration.legacyV1 && r.parsed.path.startsWith('/rest/v1/'),
   });
   if (!match) throw new CoreError('bad_signature', 'signature does not match');
   if (match.version !== 1) {
@@ -73,5 +77,5 @@ export async function authenticate(core: Core, r: RequestFacts): Promise<Authent
     if (t === null) throw new CoreError('bad_date', 'unparseable date');
     if (Math.abs(t - core.deps.clock.now()) > s.signatureSkewSeconds * 1000) throw new CoreError('bad_date', 'date outside the accepted clock skew');
   }
-  return { ctx: { integration: keys.integration, peer: r.peer }, ikey: creds.ikey, signature: creds.signature };
+  return { ctx: { integration: keys.integration, peer: r.peer }, ikey: creds.ikey, signature: creds.signature, signatureVersion: match.version };
 }

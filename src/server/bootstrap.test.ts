@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDataDir } from './bootstrap.js';
+import { ensureDataDir, reissueServerCert } from './bootstrap.js';
 import { ConfigError } from '../config/load.js';
 import { MasterKeyError } from '../config/master-key.js';
 import { certificateInfo, createSiteCa, isIssuedBy, issueServerCert } from '../core/pki.js';
@@ -186,5 +186,69 @@ describe('ensureDataDir host list', () => {
     const r = await ensure({ hosts: ['b.example', 'a.example', 'b.example', 'localhost'] });
     expect(JSON.parse(read(r.paths.config))).toEqual({ hosts: ['b.example', 'a.example', 'localhost'] });
     expect((await ensure({ hosts: ['b.example', 'a.example'] })).updated).toEqual([]);
+  });
+});
+
+describe('reissueServerCert', () => {
+  const reissue = (opts: { hosts?: string[]; env?: Record<string, string>; now?: Date } = {}) =>
+    reissueServerCert({ dataDir: dir, env: opts.env ?? {}, random: counterRandom('again'), now: opts.now ?? NOW, ...(opts.hosts ? { hosts: opts.hosts } : {}) });
+
+  it('always issues a new certificate and key from the same CA, leaving the CA and master key alone', async () => {
+    const { paths: p } = await ensure({ hosts: ['a.example'] });
+    const keep = [p.caCert, p.caKey, p.masterKey, p.config].map((f) => [f, read(f)] as const);
+    const [oldCert, oldKey] = [read(p.serverCert), read(p.serverKey)];
+    const r = await reissue();
+    expect(r.updated).toEqual([p.serverKey, p.serverCert]);
+    expect(r.notes).toEqual([]);
+    for (const [f, text] of keep) expect(read(f), f).toBe(text);
+    expect(read(p.serverCert)).not.toBe(oldCert);
+    expect(read(p.serverKey)).not.toBe(oldKey);
+    expect(mode(p.serverKey)).toBe(0o600);
+    expect(await isIssuedBy(read(p.serverCert), read(p.caCert))).toBe(true);
+    expect(r.info).toEqual(certificateInfo(read(p.serverCert)));
+    expect(r.info.hosts).toEqual(['a.example', 'localhost', '127.0.0.1', '::1']);
+    expect(r.info.notAfter.getTime()).toBe(NOW.getTime() + 397 * DAY);
+    // The next init finds nothing to do.
+    expect((await ensure()).updated).toEqual([]);
+  });
+
+  it('with hosts, replaces the stored list like init --host (case kept, localhost added)', async () => {
+    const { paths: p } = await ensure({ hosts: ['a.example'] });
+    const r = await reissue({ hosts: ['Tandem.Example.COM', '192.0.2.7'] });
+    expect(r.updated).toEqual([p.config, p.serverKey, p.serverCert]);
+    expect(JSON.parse(read(p.config))).toEqual({ hosts: ['Tandem.Example.COM', '192.0.2.7', 'localhost'] });
+    expect(r.settings.hosts).toEqual(['Tandem.Example.COM', '192.0.2.7', 'localhost']);
+    expect(r.info.hosts).toEqual(['Tandem.Example.COM', '192.0.2.7', 'localhost', '127.0.0.1', '::1']);
+    expect(r.info.ips).toEqual(['192.0.2.7', '127.0.0.1', '::1']);
+  });
+
+  it('says when TANDEM_HOSTS decides the names', async () => {
+    await ensure();
+    const r = await reissue({ env: { TANDEM_HOSTS: 'c.example' } });
+    expect(r.info.hosts).toContain('c.example');
+    expect(r.notes).toEqual(['TANDEM_HOSTS is set: the certificate carries its names, not those stored in config.json']);
+  });
+
+  it('refuses a directory without a site CA, creating nothing', async () => {
+    await expect(reissue()).rejects.toThrow('run tandem init first');
+    expect(existsSync(dir)).toBe(false);
+    const { paths } = await ensure();
+    unlinkSync(paths.caKey);
+    await expect(reissue({ hosts: ['x.example'] })).rejects.toThrow('no site CA');
+    expect(JSON.parse(read(paths.config))).toEqual({});
+  });
+
+  it('refuses invalid hosts and a certificate from another CA without writing anything', async () => {
+    const { paths } = await ensure();
+    const before = read(paths.serverCert);
+    await expect(reissue({ hosts: ['bad host'] })).rejects.toThrow(ConfigError);
+    expect(read(paths.serverCert)).toBe(before);
+    const own = await createSiteCa({ now: NOW, serialHex: '77', commonName: 'Corporate CA' });
+    const byo = await issueServerCert({ ca: own, hosts: ['localhost'], now: NOW, serialHex: '78' });
+    writeFileSync(paths.serverCert, byo.certPem);
+    writeFileSync(paths.serverKey, byo.keyPem, { mode: 0o600 });
+    await expect(reissue({ hosts: ['new.example'] })).rejects.toThrow('is not from the site CA');
+    expect(read(paths.serverCert)).toBe(byo.certPem);
+    expect(JSON.parse(read(paths.config))).toEqual({});
   });
 });

@@ -7,7 +7,7 @@ import { dataPaths, type DataPaths } from '../config/data-dir.js';
 import { CONFIG_FILE, loadSettings, writeConfigFile } from '../config/load.js';
 import { createMasterKey, loadMasterKey } from '../config/master-key.js';
 import type { Settings } from '../config/settings.js';
-import { certificateInfo, createSiteCa, isIssuedBy, issueServerCert, keyMatchesCertificate, type PemPair } from '../core/pki.js';
+import { certificateInfo, createSiteCa, isIssuedBy, issueServerCert, keyMatchesCertificate, type CertificateInfo, type PemPair } from '../core/pki.js';
 
 /** Reissue our own server certificate when it has less than this left. */
 const RENEW_BEFORE_MS = 30 * 24 * 3_600_000;
@@ -73,6 +73,14 @@ function replaceFile(path: string, text: string, mode: number): void {
   renameSync(tmp, path);
 }
 
+/** A `--host` list as stored: each name once, in order, case kept, `localhost` appended. */
+function hostList(hosts: readonly string[]): string[] {
+  const list = [...new Set(hosts)];
+  // Local health checks and `tandem doctor` connect as localhost.
+  if (!list.includes('localhost')) list.push('localhost');
+  return list;
+}
+
 /** A positive certificate serial; `kind` sets a distinct top bit so the CA and a leaf never share one. */
 function serial(random: { bytes(n: number): Buffer }, kind: 'ca' | 'leaf'): string {
   const b = Buffer.from(random.bytes(16));
@@ -99,10 +107,7 @@ export async function ensureDataDir({ dataDir, env, hosts, random, now }: Ensure
 
   const configExisted = exists(paths.config);
   if (hosts !== undefined) {
-    const list = [...new Set(hosts)];
-    // Local health checks and `tandem doctor` connect as localhost.
-    if (!list.includes('localhost')) list.push('localhost');
-    if (writeConfigFile(paths.dir, { hosts: list })) (configExisted ? updated : created).push(paths.config);
+    if (writeConfigFile(paths.dir, { hosts: hostList(hosts) })) (configExisted ? updated : created).push(paths.config);
   } else if (!configExisted) {
     writeConfigFile(paths.dir, {});
     created.push(paths.config);
@@ -183,10 +188,7 @@ async function ensureServerCert(
     reason = `${paths.serverCert} is missing`;
   }
 
-  const leaf = await issueServerCert({ ca, hosts, now, serialHex: serial(random, 'leaf') });
-  // Key first: a crash between the two renames leaves a mismatch the next run detects and fixes.
-  replaceFile(paths.serverKey, leaf.keyPem, 0o600);
-  replaceFile(paths.serverCert, leaf.certPem, 0o644);
+  await writeServerCert(paths, ca, hosts, random, now);
   if (reason === null) {
     out.created.push(paths.serverKey, paths.serverCert);
   } else {
@@ -194,4 +196,55 @@ async function ensureServerCert(
     (haveCert ? out.updated : out.created).push(paths.serverCert);
     out.notes.push(`server certificate reissued from the site CA: ${reason}`);
   }
+}
+
+/** Issues a new server key and certificate from `ca` and puts them in place. */
+async function writeServerCert(paths: DataPaths, ca: PemPair, hosts: readonly string[], random: { bytes(n: number): Buffer }, now: Date): Promise<string> {
+  const leaf = await issueServerCert({ ca, hosts, now, serialHex: serial(random, 'leaf') });
+  // Key first: a crash between the two renames leaves a mismatch the next run detects and fixes.
+  replaceFile(paths.serverKey, leaf.keyPem, 0o600);
+  replaceFile(paths.serverCert, leaf.certPem, 0o644);
+  return leaf.certPem;
+}
+
+export interface ReissueServerCertResult {
+  /** config.json (when the host list changed), then the server key and certificate. */
+  updated: string[];
+  notes: string[];
+  paths: DataPaths;
+  settings: Settings;
+  /** The new certificate. */
+  info: CertificateInfo;
+}
+
+/**
+ * `tandem cert reissue`: a new server key and certificate from the existing site CA, whether or
+ * not the current one still looks fine. With `hosts`, the stored host list is replaced first (as
+ * init's `--host` does). Never creates or touches the master key or the CA; refuses a data
+ * directory without a site CA, and a server certificate the operator brought from another CA.
+ */
+export async function reissueServerCert({ dataDir, env, hosts, random, now }: EnsureDataDirOptions): Promise<ReissueServerCertResult> {
+  const paths = dataPaths(dataDir, env);
+  const updated: string[] = [];
+  const notes: string[] = [];
+
+  // Everything that could refuse is checked before anything is written.
+  if (!exists(paths.caCert) || !exists(paths.caKey)) {
+    throw new Error(`no site CA in ${paths.dir} (${paths.caCert} and ${paths.caKey}); run tandem init first`);
+  }
+  const ca = { certPem: readFileSync(paths.caCert, 'utf8'), keyPem: readFileSync(paths.caKey, 'utf8') };
+  if (!keyMatchesCertificate(ca.certPem, ca.keyPem)) throw new Error(`${paths.caKey} is not the key of ${paths.caCert}`);
+  if (exists(paths.serverCert) && !(await isIssuedBy(readFileSync(paths.serverCert, 'utf8'), ca.certPem))) {
+    throw new Error(`${paths.serverCert} is not from the site CA and is left alone; move it and ${paths.serverKey} away to replace them with a certificate from the site CA`);
+  }
+
+  if (hosts !== undefined) {
+    if (writeConfigFile(paths.dir, { hosts: hostList(hosts) })) updated.push(paths.config);
+  }
+  const settings = loadSettings({ dataDir: paths.dir, env });
+  if (env.TANDEM_HOSTS) notes.push(`TANDEM_HOSTS is set: the certificate carries its names, not those stored in ${CONFIG_FILE}`);
+
+  const pem = await writeServerCert(paths, ca, settings.hosts, random, now);
+  updated.push(paths.serverKey, paths.serverCert);
+  return { updated, notes, paths, settings, info: certificateInfo(pem) };
 }

@@ -204,6 +204,8 @@ export interface Store {
   settleTransaction(txid: string, outcome: { state: Exclude<TxState, 'pending'>; status: string; statusMsg: string; at: number }): Promise<boolean>;
   /** Change status/statusMsg of a pending transaction (bumps version). Notifies. */
   updatePendingStatus(txid: string, status: string, statusMsg: string): Promise<boolean>;
+  /** Count one auth_status poll of a transaction; returns the count including this one. */
+  countStatusPoll(txid: string): Promise<number>;
   /** Pending transactions whose expiresAt has passed (for the expiry sweeper). */
   listExpiredPending(at: number, limit: number): Promise<string[]>;
   /** Delete settled transactions older than `before`. */
@@ -224,6 +226,11 @@ export interface Store {
    * Insert if absent. Returns 'inserted', or the existing record for a request seen before.
    */
   rememberRequest(row: Omit<RequestRecordRow, 'response' | 'delivered'>): Promise<'inserted' | RequestRecordRow>;
+  /**
+   * Start the record over for a new request with the same key (legacy v1 requests carry no
+   * date, so a byte-identical one may be a new login): response cleared, not delivered.
+   */
+  restartRequest(row: Omit<RequestRecordRow, 'response' | 'delivered'>): Promise<void>;
   setRequestResponse(key: string, response: string): Promise<void>;
   markRequestDelivered(key: string): Promise<void>;
   getRequest(key: string): Promise<RequestRecordRow | undefined>;

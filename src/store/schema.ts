@@ -1,7 +1,7 @@
 // Kysely table types: the shape of the rows as the database holds them (snake_case).
 // Times are integer milliseconds (INTEGER in SQLite, BIGINT in PostgreSQL, parsed to numbers).
 // Booleans are 0/1 in SQLite and BOOLEAN in PostgreSQL; StoreContext.bool() encodes them.
-import type { ColumnType } from 'kysely';
+import type { Generated, ColumnType } from 'kysely';
 
 type Bool = ColumnType<boolean | number, boolean | number, boolean | number>;
 
@@ -70,6 +70,7 @@ export interface TransactionsTable {
   expires_at: number;
   settled_at: number | null;
   context: string;
+  status_polls: Generated<number>;
 }
 
 export interface EnrollTokensTable {

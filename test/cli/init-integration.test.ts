@@ -75,21 +75,69 @@ describe('tandem integration', () => {
     const skey = /skey = ([A-Za-z0-9]{40})\n/.exec(r.stdout)?.[1];
     expect(ikey).toBeDefined();
     expect(skey).toBeDefined();
-    expect(r.stdout).toContain(
-      [
-        '[duo]',
-        '; Tandem integration "web hosts" — paste into /etc/duo/pam_duo.conf or login_duo.conf (mode 0600)',
-        `ikey = ${ikey}`,
-        `skey = ${skey}`,
-        'host = localhost:8443',
-        `cafile = ${join(t.data, 'ca.pem')}`,
-      ].join('\n'),
-    );
+    const block = [
+      '[duo]',
+      '; Tandem integration "web hosts": replace the whole file with this block.',
+      '; Debian/Ubuntu packages: /etc/security/pam_duo.conf and /etc/security/login_duo.conf; upstream builds: /etc/duo/',
+      '; Mode 0600; pam_duo.conf owned by root, login_duo.conf by the user login_duo reads it as (Debian: sshd).',
+      'failmode = secure',
+      `ikey = ${ikey}`,
+      `skey = ${skey}`,
+      'host = localhost:8443',
+      `cafile = ${join(t.data, 'ca.pem')}`,
+    ];
+    expect(r.stdout).toContain(block.join('\n') + '\n\n');
+    expect(r.stdout).toMatch(/legacy v1:\s+no\n/);
+    expect(r.stdout).not.toMatch(/replayed/);
+  });
+
+  it('the block parses the way duo_unix 1.11.3 reads it: short lines, failmode first, only known keys', async () => {
+    // A long name (100 characters of 3 UTF-8 bytes each) must not push the comment past the 200-byte line buffer.
+    const name = '\u20ac'.repeat(100);
+    const r = await t.run(['integration', 'create', '--name', name]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.slice(r.stdout.indexOf('[duo]\n')).split('\n\n')[0]!.split('\n');
+    for (const l of lines) {
+      expect(Buffer.byteLength(l), l).toBeLessThanOrEqual(198);
+      expect(l).toMatch(/^(\[duo\]|; .*|[a-z]+ = \S+)$/); // no indented line: 1.11.3 reads it as a continuation
+    }
+    const keys = lines.filter((l) => /^[a-z]/.test(l)).map((l) => l.split(' = ')[0]);
+    // failmode first: a bad line below it then denies instead of falling back to the default (safe).
+    expect(keys).toEqual(['failmode', 'ikey', 'skey', 'host', 'cafile']);
+    expect(lines[1]).toContain('\u20ac'.repeat(10));
+  });
+
+  it('create --legacy-v1 says what it costs; --json, list and show report it', async () => {
+    const r = await t.run(['integration', 'create', '--name', 'debian', '--legacy-v1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/legacy v1:\s+yes\n/);
+    const warning = r.stdout.split('\n').filter((l) => /replayed/.test(l));
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toMatch(/no date.*replayed forever.*Debian\/Ubuntu's login-duo\/libpam-duo 1\.11\.3/);
+    expect(r.stdout).toContain('failmode = secure\n');
+    const ikey = /ikey = (DI[A-Z0-9]{18})\n/.exec(r.stdout)![1]!;
+
+    const j = await t.json<{ ikey: string; legacyV1: boolean }>(['integration', 'create', '--name', 'modern']);
+    expect(j.legacyV1).toBe(false);
+    const jl = await t.json<{ legacyV1: boolean }>(['integration', 'create', '--name', 'old', '--legacy-v1']);
+    expect(jl.legacyV1).toBe(true);
+
+    const list = await t.json<{ ikey: string; legacyV1: boolean }[]>(['integration', 'list']);
+    expect(Object.fromEntries(list.map((i) => [i.ikey, i.legacyV1]))).toMatchObject({ [ikey]: true, [j.ikey]: false });
+    const text = await t.run(['integration', 'list']);
+    expect(text.stdout).toMatch(new RegExp(`${ikey}\\s+debian\\s+enroll\\s+yes`));
+    expect(text.stdout).toMatch(new RegExp(`${j.ikey}\\s+modern\\s+enroll\\s+no`));
+
+    const show = await t.run(['integration', 'show', ikey]);
+    expect(show.stdout).toMatch(/legacy v1:\s+yes\n/);
+    expect(show.stdout).toMatch(/replayed forever/);
+    expect((await t.json<{ legacyV1: boolean }>(['integration', 'show', ikey])).legacyV1).toBe(true);
+    expect((await t.run(['integration', 'show', j.ikey])).stdout).not.toMatch(/replayed/);
   });
 
   it('create --json, list, show, rotate-skey', async () => {
     const c = await t.json<Record<string, string>>(['integration', 'create', '--name', 'db', '--new-user-policy', 'deny']);
-    expect(Object.keys(c).sort()).toEqual(['cafile', 'host', 'ikey', 'name', 'newUserPolicy', 'skey']);
+    expect(Object.keys(c).sort()).toEqual(['cafile', 'host', 'ikey', 'legacyV1', 'name', 'newUserPolicy', 'skey']);
     expect(c).toMatchObject({ name: 'db', newUserPolicy: 'deny', host: 'localhost:8443', cafile: join(t.data, 'ca.pem') });
     expect(c.ikey).toMatch(/^DI[A-Z0-9]{18}$/);
     expect(c.skey).toMatch(/^[A-Za-z0-9]{40}$/);

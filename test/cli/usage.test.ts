@@ -79,7 +79,7 @@ describe('help', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: tandem ${d.path.join(' ')}`);
       expect(r.stdout).toContain(d.summary);
-      const documented = [...r.stdout.matchAll(/^\s+(?:-\w, )?--([a-z-]+)/gm)].map((m) => m[1]);
+      const documented = [...r.stdout.matchAll(/^\s+(?:-\w, )?--([a-z0-9-]+)/gm)].map((m) => m[1]);
       expect(documented.sort()).toEqual([...(d.flags ?? []).map((f) => f.name), 'data', 'json', 'help'].sort());
       for (const a of d.args ?? []) expect(r.stdout).toContain(a.name);
       // ...and the parser accepts each of them (an unknown one would be a usage error).

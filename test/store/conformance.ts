@@ -389,6 +389,15 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
           integrationId = int.id;
         });
 
+        it(`counts status polls, ${PARALLEL} parallel polls each once`, async () => {
+          const tx = transaction(integrationId);
+          await store.createTransaction(tx);
+          expect(await store.countStatusPoll(tx.txid)).toBe(1);
+          const counts = await Promise.all(Array.from({ length: PARALLEL }, () => store.countStatusPoll(tx.txid)));
+          expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: PARALLEL }, (_, i) => i + 2));
+          expect(await store.countStatusPoll('tx-unknown')).toBe(0);
+        });
+
         it('creates and reads back every field', async () => {
           const u = user();
           await store.createUser(u);
@@ -571,6 +580,15 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
         it(`${PARALLEL} parallel copies of one request: exactly one is 'inserted'`, async () => {
           const results = await Promise.all(Array.from({ length: PARALLEL }, () => store.rememberRequest(record('k-race'))));
           expect(results.filter((r) => r === 'inserted')).toHaveLength(1);
+        });
+
+        it('restarts a record for a new request with the same key', async () => {
+          await store.rememberRequest(record('k2'));
+          await store.setRequestResponse('k2', '{"stat":"OK"}');
+          await store.markRequestDelivered('k2');
+          const again = { ...record('k2'), peer: '192.0.2.8', createdAt: T0 + 5, expiresAt: T0 + 10_000 };
+          await store.restartRequest(again);
+          expect(await store.getRequest('k2')).toEqual({ ...again, response: null, delivered: false });
         });
       });
 

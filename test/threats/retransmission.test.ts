@@ -17,7 +17,7 @@ beforeEach(async () => {
 });
 afterEach(async () => h.close());
 
-const req = (signature: string) => ({ ikey: 'DIAAAAAAAAAAAAAAAAAA', signature, integrationId, peer: '127.0.0.1' });
+const req = (signature: string, o: { dated?: boolean; peer?: string } = {}) => ({ ikey: 'DIAAAAAAAAAAAAAAAAAA', signature, integrationId, peer: o.peer ?? '127.0.0.1', dated: o.dated ?? true });
 
 async function pendingTx(): Promise<string> {
   const tx = await createTransaction(h.deps, { integrationId, userId: null, username: 'alice', factor: 'push', status: 'pushed', statusMsg: 'Pushed', context: {} });
@@ -69,5 +69,49 @@ describe('a byte-identical signed POST', () => {
   it('is remembered per signature: a different signature is a new request', async () => {
     await guardSignedPost(h.deps, req('f'.repeat(128)));
     expect((await guardSignedPost(h.deps, req('0'.repeat(128)))).kind).toBe('new');
+  });
+});
+
+describe('an undated (legacy v1) byte-identical POST', () => {
+  const v1 = (sig: string, peer?: string) => req(sig, { dated: false, ...(peer ? { peer } : {}) });
+  const undelivered = async (sig: string, txid: string | null) => {
+    const first = await guardSignedPost(h.deps, v1(sig));
+    if (first.kind !== 'new') throw new Error('expected new');
+    const answer: StoredResponse = { http: 200, body: { stat: 'OK', response: txid ? { txid } : { result: 'deny' } }, txid };
+    await recordDelivery(h.deps, first.key, answer, false);
+    return answer;
+  };
+
+  it('is a resend within 10 s from the same peer while the txid is pending: same txid, no new transaction', async () => {
+    const txid = await pendingTx();
+    const answer = await undelivered('1'.repeat(40), txid);
+    expect(await guardSignedPost(h.deps, v1('1'.repeat(40)))).toEqual({ kind: 'retransmit', response: answer });
+  });
+
+  it('is a new request when the first answer was delivered (a second login with the same bytes)', async () => {
+    const first = await guardSignedPost(h.deps, v1('2'.repeat(40)));
+    if (first.kind !== 'new') throw new Error('expected new');
+    await recordDelivery(h.deps, first.key, { http: 200, body: {}, txid: null }, true);
+    expect((await guardSignedPost(h.deps, v1('2'.repeat(40)))).kind).toBe('new');
+  });
+
+  it('is a new request from another peer, after 10 s, or once the txid settled', async () => {
+    const txid = await pendingTx();
+    await undelivered('3'.repeat(40), txid);
+    expect((await guardSignedPost(h.deps, v1('3'.repeat(40), '127.0.0.9'))).kind).toBe('new');
+
+    await undelivered('4'.repeat(40), txid);
+    h.clock.offsetMs += 10_001;
+    expect((await guardSignedPost(h.deps, v1('4'.repeat(40)))).kind).toBe('new');
+    h.clock.offsetMs = 0;
+
+    await undelivered('5'.repeat(40), txid);
+    await settle(h.deps, txid, 'allow', 'allow', 'ok');
+    expect((await guardSignedPost(h.deps, v1('5'.repeat(40)))).kind).toBe('new');
+  });
+
+  it('is a new request when the undelivered answer was a final (sync) result', async () => {
+    await undelivered('6'.repeat(40), null);
+    expect((await guardSignedPost(h.deps, v1('6'.repeat(40)))).kind).toBe('new');
   });
 });

@@ -2,6 +2,7 @@
 import type { CommandDef } from '../args.js';
 import { auditVerifyCommand } from './audit.js';
 import { bypassCommands } from './bypass.js';
+import { certCommands } from './cert.js';
 import { initCommand } from './init.js';
 import { integrationCommands } from './integration.js';
 import { logCommand } from './log.js';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CommandDef[] = [
   initCommand,
   serveCommand,
   ...integrationCommands,
+  ...certCommands,
   ...userCommands,
   ...tokenCommands,
   ...bypassCommands,

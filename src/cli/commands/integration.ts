@@ -13,16 +13,44 @@ export function apiHost(settings: Pick<Settings, 'hosts' | 'listen'>): string {
   return settings.listen.port === 443 ? host : `${host}:${settings.listen.port}`;
 }
 
+/** duo_unix 1.11.3 reads its config with fgets into 200 bytes: a longer line is split in two. */
+export const DUO_UNIX_MAX_LINE_BYTES = 198;
+
+/** `s` cut (at a character boundary) to at most `max` UTF-8 bytes, with … when cut. */
+function fitBytes(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  let out = '';
+  for (const ch of s) {
+    if (Buffer.byteLength(out + ch + '…') > max) break;
+    out += ch;
+  }
+  return out + '…';
+}
+
+/**
+ * The `[duo]` section for the hosts' pam_duo.conf / login_duo.conf. duo_unix 1.11.3 stops
+ * reading at the first bad line and then applies the failmode parsed so far (default: safe, which
+ * lets everyone in), so `failmode = secure` comes first, every line parses and fits its 200-byte
+ * line buffer, and the block must replace the packaged file rather than be added to it (the
+ * packaged `failmode = safe` and empty `ikey =` would win, being later).
+ */
 export function clientConfigBlock(o: { name: string; ikey: string; skey: string; host: string; cafile: string }): string {
   return [
     '[duo]',
-    `; Tandem integration "${safe(o.name)}" — paste into /etc/duo/pam_duo.conf or login_duo.conf (mode 0600)`,
+    `; Tandem integration "${fitBytes(safe(o.name), 120)}": replace the whole file with this block.`,
+    '; Debian/Ubuntu packages: /etc/security/pam_duo.conf and /etc/security/login_duo.conf; upstream builds: /etc/duo/',
+    '; Mode 0600; pam_duo.conf owned by root, login_duo.conf by the user login_duo reads it as (Debian: sshd).',
+    'failmode = secure',
     `ikey = ${o.ikey}`,
     `skey = ${o.skey}`,
     `host = ${o.host}`,
     `cafile = ${o.cafile}`,
   ].join('\n');
 }
+
+/** One line, printed whenever an integration accepts legacy v1 signatures. */
+export const LEGACY_V1_WARNING =
+  'Legacy v1 signatures sign no date, so a captured request can be replayed forever; only Debian/Ubuntu\'s login-duo/libpam-duo 1.11.3 (duo_unix 2.0.3 and older) need them.';
 
 export const integrationCommands: CommandDef[] = [
   {
@@ -32,15 +60,24 @@ export const integrationCommands: CommandDef[] = [
     flags: [
       { name: 'name', kind: 'string', value: 'NAME', required: true, description: 'a name for the hosts that will use it' },
       { name: 'new-user-policy', kind: 'string', value: 'POLICY', choices: ['enroll', 'allow', 'deny'], description: 'what happens to users Tandem does not know (default: enroll)' },
+      {
+        name: 'legacy-v1', kind: 'boolean',
+        description: 'also accept legacy v1 signatures (no date, replayable): needed by Debian/Ubuntu\'s login-duo/libpam-duo 1.11.3',
+      },
     ],
     async run(ctx) {
       const policy = ctx.str('new-user-policy');
+      const legacyV1 = ctx.bool('legacy-v1');
       return ctx.withRuntime(async ({ deps, paths }) => {
-        const { integration, skey } = await createIntegration(deps, { name: ctx.str('name')!, ...(policy !== undefined ? { newUserPolicy: parseNewUserPolicy(policy) } : {}) });
+        const { integration, skey } = await createIntegration(deps, {
+          name: ctx.str('name')!,
+          ...(policy !== undefined ? { newUserPolicy: parseNewUserPolicy(policy) } : {}),
+          legacyV1,
+        });
         const host = apiHost(deps.settings);
         const cafile = paths.caCert;
         if (ctx.json) {
-          ctx.printJson({ ikey: integration.ikey, skey, host, cafile, name: integration.name, newUserPolicy: integration.newUserPolicy });
+          ctx.printJson({ ikey: integration.ikey, skey, host, cafile, name: integration.name, newUserPolicy: integration.newUserPolicy, legacyV1: integration.legacyV1 });
           return 0;
         }
         ctx.out(`Integration "${safe(integration.name)}" created.`);
@@ -49,12 +86,20 @@ export const integrationCommands: CommandDef[] = [
           ['skey', skey],
           ['api host', host],
           ['new-user policy', integration.newUserPolicy],
+          ['legacy v1', integration.legacyV1 ? 'yes' : 'no'],
         ]));
+        if (integration.legacyV1) ctx.out(LEGACY_V1_WARNING);
         ctx.out();
         ctx.out('The skey is shown only this once. Client configuration:');
         ctx.out();
-        ctx.out(clientConfigBlock({ name: integration.name, ikey: integration.ikey, skey, host, cafile }));
+        const block = clientConfigBlock({ name: integration.name, ikey: integration.ikey, skey, host, cafile });
+        ctx.out(block);
         ctx.out();
+        for (const line of block.split('\n')) {
+          if (Buffer.byteLength(line) > DUO_UNIX_MAX_LINE_BYTES) {
+            ctx.out(`Warning: "${safe(line.split(' = ')[0]!)}" is longer than duo_unix 1.11.3 reads (${DUO_UNIX_MAX_LINE_BYTES} bytes); shorten it on the hosts.`);
+          }
+        }
         ctx.out(`Copy ${cafile} to each host and point cafile at the copy if the path differs there.`);
         return 0;
       });
@@ -69,9 +114,10 @@ export const integrationCommands: CommandDef[] = [
         if (ctx.json) return void ctx.printJson(list);
         if (list.length === 0) return void ctx.out('No integrations. Create one with: tandem integration create --name NAME');
         ctx.out(table(
-          ['IKEY', 'NAME', 'NEW-USER POLICY', 'CREATED', 'LAST USED'],
-          list.map((i) => [i.ikey, cell(i.name), i.newUserPolicy, when(i.createdAt), when(i.lastUsedAt)]),
+          ['IKEY', 'NAME', 'NEW-USER POLICY', 'LEGACY V1', 'CREATED', 'LAST USED'],
+          list.map((i) => [i.ikey, cell(i.name), i.newUserPolicy, i.legacyV1 ? 'yes' : 'no', when(i.createdAt), when(i.lastUsedAt)]),
         ));
+        if (list.some((i) => i.legacyV1)) ctx.out(LEGACY_V1_WARNING);
       });
     },
   },
@@ -93,6 +139,7 @@ export const integrationCommands: CommandDef[] = [
           ['previous skey valid until', when(i.previousSkeyValidUntil)],
           ['api host', apiHost(deps.settings)],
         ]));
+        if (i.legacyV1) ctx.out(LEGACY_V1_WARNING);
       });
     },
   },

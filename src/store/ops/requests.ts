@@ -3,7 +3,7 @@ import type { Store } from '../contract.js';
 import { changed, type StoreContext } from '../context.js';
 import { toRequestRecord } from '../rows.js';
 
-type RequestOps = Pick<Store, 'rememberRequest' | 'setRequestResponse' | 'markRequestDelivered' | 'getRequest' | 'purgeRequests'>;
+type RequestOps = Pick<Store, 'rememberRequest' | 'restartRequest' | 'setRequestResponse' | 'markRequestDelivered' | 'getRequest' | 'purgeRequests'>;
 
 export function requestOps(ctx: StoreContext): RequestOps {
   const { db } = ctx;
@@ -34,6 +34,13 @@ export function requestOps(ctx: StoreContext): RequestOps {
         if (existing) return existing;
       }
       throw new Error(`request record ${row.key} keeps disappearing (purge racing rememberRequest)`);
+    },
+
+    async restartRequest(row) {
+      await db.updateTable('request_records')
+        .set({ integration_id: row.integrationId, peer: row.peer, created_at: row.createdAt, expires_at: row.expiresAt, response: null, delivered: ctx.bool(false) })
+        .where('key', '=', row.key)
+        .execute();
     },
 
     async setRequestResponse(key, response) {

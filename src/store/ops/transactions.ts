@@ -5,7 +5,7 @@ import { toTransaction } from '../rows.js';
 
 type TransactionOps = Pick<Store,
   | 'createTransaction' | 'getTransaction' | 'settleTransaction' | 'updatePendingStatus'
-  | 'listExpiredPending' | 'purgeTransactions' | 'onTransactionChange'>;
+  | 'countStatusPoll' | 'listExpiredPending' | 'purgeTransactions' | 'onTransactionChange'>;
 
 export function transactionOps(ctx: StoreContext): TransactionOps {
   const { db, notifier } = ctx;
@@ -49,6 +49,16 @@ export function transactionOps(ctx: StoreContext): TransactionOps {
         .where('txid', '=', txid)
         .where('state', '=', 'pending')
         .returning('txid'));
+    },
+
+    async countStatusPoll(txid) {
+      // One statement: concurrent polls (from any node) each count once.
+      const row = await db.updateTable('transactions')
+        .set((eb) => ({ status_polls: eb('status_polls', '+', 1) }))
+        .where('txid', '=', txid)
+        .returning('status_polls')
+        .executeTakeFirst();
+      return row?.status_polls ?? 0;
     },
 
     async listExpiredPending(at, limit) {

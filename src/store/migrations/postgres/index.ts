@@ -2,7 +2,9 @@
 // because the server is bundled into one file.
 import type { Migration } from 'kysely';
 import { initial } from './0001_initial.js';
+import { statusPolls } from './0002_status_polls.js';
 
 export const postgresMigrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_status_polls': statusPolls,
 };
