@@ -10,7 +10,9 @@ import {
   copyCa,
   createLegacyIntegration,
   entriesFor,
+  fileFingerprint,
   localAccounts,
+  LOGIN_DUO_SYSTEM_CONF,
   loginDuo,
   loginDuoAsUser,
   makeWorkDir,
@@ -38,6 +40,8 @@ let accounts: LocalAccounts;
 /** TOTP secrets of the users enrolled up front (CLI runs in parallel: each is a Node start). */
 const secrets: Record<string, string> = {};
 let carolBypass: string;
+/** Debian's own /etc/security/login_duo.conf, which the groups cases shadow inside a namespace only. */
+let systemConfBefore: string;
 
 /** A Tandem user with one TOTP token; returns the base32 secret. */
 async function enrollTotp(name: string): Promise<string> {
@@ -62,6 +66,7 @@ interface UserShow {
 
 beforeAll(async () => {
   requireDuoUnix({ loginDuo: true });
+  systemConfBefore = fileFingerprint(LOGIN_DUO_SYSTEM_CONF);
   accounts = localAccounts('ld');
   srv = await startServerProcess({ env: { TANDEM_LOCKOUT_THRESHOLD: '3', TANDEM_LOCKOUT_SECONDS: '600' } });
   work = makeWorkDir('login-duo');
@@ -88,6 +93,7 @@ afterAll(async () => {
     }
   }
   if (accounts) expect(noAccountsLeft(accounts.prefix)).toBe(true);
+  if (systemConfBefore !== undefined) expect(fileFingerprint(LOGIN_DUO_SYSTEM_CONF)).toBe(systemConfBefore);
   if (errors.length) throw errors[0];
 });
 
@@ -221,6 +227,10 @@ describe('login_duo 1.11.3, groups (as a local user: setuid, privsep to sshd, /e
     expect(r.code, show(r)).toBe(0);
     expect(r.answered).toBe(0);
     expect(r.stdout).toMatch(/^HELLO$/m);
+  });
+
+  it('the machine\'s own /etc/security/login_duo.conf was never touched', () => {
+    expect(fileFingerprint(LOGIN_DUO_SYSTEM_CONF)).toBe(systemConfBefore);
   });
 
   it('the server saw the member only', async () => {

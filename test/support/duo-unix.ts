@@ -333,16 +333,18 @@ export function runPamtester(work: string, o: PamRun): Promise<RunResult> {
   return runInMountNamespace(work, ['mount -t tmpfs -o mode=0755 tandem-pam /etc/pam.d', `cp ${shellQuote([dir])}/* /etc/pam.d/`, `exec ${shellQuote(argv)}`], o);
 }
 
+/** Mode, owner, size and content hash of a file, to prove the tests left it alone. */
+export function fileFingerprint(path: string): string {
+  const st = statSync(path);
+  const hash = st.isFile() ? createHash('sha256').update(readFileSync(path)).digest('hex') : '-';
+  return `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${hash}`;
+}
+
 /** A listing of /etc/pam.d with modes and content hashes, to prove the tests left it alone. */
 export function pamDirSnapshot(dir = '/etc/pam.d'): string {
   return readdirSync(dir)
     .sort()
-    .map((name) => {
-      const p = join(dir, name);
-      const st = statSync(p);
-      const hash = st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : '-';
-      return `${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${hash}`;
-    })
+    .map((name) => `${name} ${fileFingerprint(join(dir, name))}`)
     .join('\n');
 }
 
