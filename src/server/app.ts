@@ -6,6 +6,8 @@ import type { ServerLogger } from './logger.js';
 import { registerAuthV2 } from './routes/auth-v2.js';
 import { registerRestV1 } from './routes/rest-v1.js';
 import { sendAnswer } from './reply.js';
+import { responseKeys } from './signed-requests.js';
+import { NONCE_HEADER, SIGNATURE_HEADER, isNonce, responseSignature } from '../protocol/response-signature.js';
 
 export interface AppOptions {
   core: Core;
@@ -78,6 +80,17 @@ export function buildApp(o: AppOptions): FastifyInstance {
     o.log.garbage('unknown path', { method: request.method, path: (request.raw.url ?? '').slice(0, 200), peer: request.ip });
     const path = (request.raw.url ?? '').split('?')[0] ?? '';
     return sendAnswer(reply, KNOWN_PATHS.test(path) ? wireError('method_not_allowed') : wireError('not_found'));
+  });
+
+  // Our own clients send a nonce and refuse any answer not signed over it (protocol/response-signature.ts).
+  app.addHook('onSend', async (request, reply, payload) => {
+    const nonce = request.headers[NONCE_HEADER];
+    const skey = responseKeys.get(request);
+    if (!isNonce(nonce) || skey === undefined) return payload;
+    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : '';
+    const path = (request.raw.url ?? '').split('?')[0] ?? '';
+    reply.header(SIGNATURE_HEADER, responseSignature({ skey, nonce, method: request.method, path, body }));
+    return payload;
   });
 
   registerAuthV2(app, o.core, o.log);

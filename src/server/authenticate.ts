@@ -14,6 +14,8 @@ export interface AuthenticatedRequest {
   signature: string;
   /** 1 for the legacy undated scheme (duo_unix ≤ 2.0.3), else 2, 4 or 5. */
   signatureVersion: number;
+  /** The skey that verified the request: it signs the response for our own clients. Never log. */
+  skey: string;
 }
 
 export interface RequestFacts {
@@ -77,5 +79,5 @@ export async function authenticate(core: Core, r: RequestFacts): Promise<Authent
     if (t === null) throw new CoreError('bad_date', 'unparseable date');
     if (Math.abs(t - core.deps.clock.now()) > s.signatureSkewSeconds * 1000) throw new CoreError('bad_date', 'date outside the accepted clock skew');
   }
-  return { ctx: { integration: keys.integration, peer: r.peer }, ikey: creds.ikey, signature: creds.signature, signatureVersion: match.version };
+  return { ctx: { integration: keys.integration, peer: r.peer }, ikey: creds.ikey, signature: creds.signature, signatureVersion: match.version, skey: keys.skeys[match.skeyIndex]! };
 }

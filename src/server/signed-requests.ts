@@ -10,6 +10,9 @@ import type { ServerLogger } from './logger.js';
 import { sendAnswer } from './reply.js';
 import { Params, parseRequest, type ParsedRequest } from './request-params.js';
 
+/** The skey of each authenticated request, for signing its response (server/response-signing.ts). */
+export const responseKeys = new WeakMap<FastifyRequest, string>();
+
 export interface GuardedOptions {
   event: 'preauth' | 'auth';
   /** Turns a refusal into the answer a client family needs (e.g. no 429 for duo_unix 1.11.3). */
@@ -21,7 +24,9 @@ export function signedRequests(core: Core, log: ServerLogger) {
   const authenticated = async (request: FastifyRequest): Promise<{ a: AuthenticatedRequest; parsed: ParsedRequest }> => {
     const parsed = parseRequest(request.raw.url ?? '/', request.headers['content-type'], request.body as Buffer | undefined);
     try {
-      return { a: await authenticate(core, { method: request.method, headers: request.headers, peer: request.ip, parsed }), parsed };
+      const a = await authenticate(core, { method: request.method, headers: request.headers, peer: request.ip, parsed });
+      responseKeys.set(request, a.skey);
+      return { a, parsed };
     } catch (e) {
       if (e instanceof CoreError) log.garbage('request refused', { path: parsed.path, peer: request.ip, reason: e.code });
       throw e;
