@@ -4,16 +4,15 @@
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/settings.js';
 import { verifyAudit } from '../core/audit.js';
-import { certificateInfo } from '../core/pki.js';
 import { expirePending } from '../core/transactions.js';
 import { buildApp } from './app.js';
+import { certificateExpiryWarning } from './cert-expiry.js';
 import { ensureDataDir } from './bootstrap.js';
 import type { ServerLogger } from './logger.js';
 import { openRuntime, systemClock, systemRandom, type Runtime } from './runtime.js';
 
 /** Settled transactions and request records are kept this long for auth_status and forensics. */
 const KEEP_SETTLED_MS = 10 * 60_000;
-const CERT_WARN_MS = 30 * 86400_000;
 const DAY_MS = 86400_000;
 
 export interface ServeOptions {
@@ -72,11 +71,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     if (!v.ok) o.log.error('audit chain broken', { ...v.broken });
   };
   const checkCert = async (): Promise<void> => {
-    const info = certificateInfo(readFileSync(paths.serverCert, 'utf8'));
-    const left = info.notAfter.getTime() - systemClock.now();
-    if (left < CERT_WARN_MS) {
-      o.log.warn('the server certificate expires soon; every fail-closed host is locked out once it does. Run "tandem init" to renew it', { notAfter: info.notAfter.toISOString() });
-    }
+    const w = certificateExpiryWarning(readFileSync(paths.serverCert, 'utf8'), systemClock.now());
+    if (w) o.log.warn(w.msg, { notAfter: w.notAfter, daysLeft: w.daysLeft });
   };
   await logHeads();
   await checkCert();
