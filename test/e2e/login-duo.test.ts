@@ -26,7 +26,7 @@ import {
   type LocalAccounts,
   type RunResult,
 } from '../support/duo-unix.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { startServerProcess, type ServerProcess, cleanupAll } from '../support/server-process.js';
 
 /** The line the server's prompt ends with (Tandem: "Enter a passcode: " or "Passcode or option (1-N): "). */
 const PROMPT = /passcode[^\n]*: ?$/im;
@@ -84,17 +84,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const errors: unknown[] = [];
-  for (const step of [() => srv?.stop(), () => accounts?.cleanup(), () => removeWorkDir(work)]) {
-    try {
-      await step();
-    } catch (e) {
-      errors.push(e);
-    }
+  try {
+    await cleanupAll('login-duo', [() => srv?.stop(), () => accounts?.cleanup(), () => removeWorkDir(work)]);
+  } finally {
+    if (accounts) expect(noAccountsLeft(accounts.prefix)).toBe(true);
+    if (systemConfBefore !== undefined) expect(fileFingerprint(LOGIN_DUO_SYSTEM_CONF)).toBe(systemConfBefore);
   }
-  if (accounts) expect(noAccountsLeft(accounts.prefix)).toBe(true);
-  if (systemConfBefore !== undefined) expect(fileFingerprint(LOGIN_DUO_SYSTEM_CONF)).toBe(systemConfBefore);
-  if (errors.length) throw errors[0];
 });
 
 describe('login_duo 1.11.3, interactive (pseudo-terminal)', () => {

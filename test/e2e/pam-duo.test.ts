@@ -26,7 +26,7 @@ import {
   type LocalAccounts,
   type RunResult,
 } from '../support/duo-unix.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { startServerProcess, type ServerProcess, cleanupAll } from '../support/server-process.js';
 
 const PROMPT = /passcode[^\n]*: ?$/im;
 const RHOST = '198.51.100.20';
@@ -88,17 +88,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const errors: unknown[] = [];
-  for (const step of [() => srv?.stop(), () => accounts?.cleanup(), () => removeWorkDir(work)]) {
-    try {
-      await step();
-    } catch (e) {
-      errors.push(e);
-    }
+  try {
+    await cleanupAll('pam-duo', [() => srv?.stop(), () => accounts?.cleanup(), () => removeWorkDir(work)]);
+  } finally {
+    if (accounts) expect(noAccountsLeft(accounts.prefix)).toBe(true);
+    if (pamBefore !== undefined) expect(pamDirSnapshot()).toBe(pamBefore);
   }
-  if (accounts) expect(noAccountsLeft(accounts.prefix)).toBe(true);
-  if (pamBefore !== undefined) expect(pamDirSnapshot()).toBe(pamBefore);
-  if (errors.length) throw errors[0];
 });
 
 describe('pam_duo 1.11.3, service sshd', () => {

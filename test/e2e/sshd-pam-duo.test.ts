@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { requireTool, startServerProcess, type ServerProcess, cleanupAll } from '../support/server-process.js';
 import { createLocalUser, debianPackageFile, requireSshdTools, snapshotDir, sshLogin, startSshd, type LocalUser, type RunningSshd } from '../support/sshd.js';
 
 const run = promisify(execFile);
@@ -88,15 +88,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  const errors: unknown[] = [];
-  for (const step of [() => sshd?.stop(), () => user?.remove(), () => srv?.stop(), () => rmSync(confDir, { recursive: true, force: true })]) {
-    try {
-      await step();
-    } catch (err) {
-      errors.push(err);
-    }
-  }
-  if (errors.length > 0) throw new AggregateError(errors, 'sshd-pam-duo cleanup failed');
+  await cleanupAll('sshd-pam-duo', [() => sshd?.stop(), () => user?.remove(), () => srv?.stop(), () => rmSync(confDir, { recursive: true, force: true })]);
 }, 60_000);
 
 describe('pam_duo 1.11.3 in a real sshd, against tandem serve', () => {

@@ -132,3 +132,16 @@ export async function startServerProcess(o: ServerOptions = {}): Promise<ServerP
 export function requireTool(path: string, component: string): void {
   if (!existsSync(path)) throw new Error(`${component} is not installed (${path} missing): run scripts/install-deps.sh`);
 }
+
+/** Runs every cleanup step even when earlier ones fail, then throws what failed (afterAll). */
+export async function cleanupAll(what: string, steps: Array<() => unknown>): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, `${what}: cleanup failed`);
+}
