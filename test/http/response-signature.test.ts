@@ -36,3 +36,12 @@ it('adds nothing for stock clients (no nonce) or unauthenticated requests', asyn
   expect(refused.statusCode).toBe(403);
   expect(refused.headers['x-tandem-signature']).toBeUndefined();
 });
+
+it('signs a correctly signed ping even with a stale date, and still answers an unsigned one', async () => {
+  const stale = signed(creds, 'GET', '/auth/v2/ping', {}, { now: h.clock.now() - 3_600_000 });
+  const res = await h.app.inject({ ...stale, headers: { ...stale.headers, 'x-tandem-nonce': nonce } });
+  expect(res.statusCode).toBe(200);
+  expect(verifyResponseSignature({ skey: creds.skey, nonce, method: 'GET', path: '/auth/v2/ping', body: res.rawPayload, signature: res.headers['x-tandem-signature'] as string })).toBe(true);
+  const unsigned = await h.app.inject({ method: 'GET', url: '/auth/v2/ping', headers: { 'x-tandem-nonce': nonce } });
+  expect([unsigned.statusCode, unsigned.headers['x-tandem-signature']]).toEqual([200, undefined]);
+});

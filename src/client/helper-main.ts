@@ -1,0 +1,273 @@
+// tandem-pam-helper: run by pam_tandem.so and login_tandem over the line protocol
+// (pam/PROTOCOL.md). Order matters:
+//   1. read the request (bounded), 2. load the config (fail closed), 3. resolve the user and,
+//   when `groups` is set, their groups, read the CA bundle — all while still root —,
+//   4. the login flow: groups check; then privileges are dropped to `_tandem` before the first
+//   network access; then ping / preauth / auth,
+//   5. `RESULT success|deny <reason>`; exit 0. A protocol violation or an unexpected exception
+//   writes `RESULT deny …` (when it still can) and exits 1.
+import type { Readable, Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { localHostname, localIpv4 } from './address.js';
+import { DEFAULT_LOGIN_CONFIG, DEFAULT_PAM_CONFIG, loadClientConfig, readCaFile } from './config/load.js';
+import { ClientConfigError, type ClientConfig, type ClientProgram, type LoadedConfig } from './config/types.js';
+import { displayText } from './display-text.js';
+import { gecosUsername } from './gecos.js';
+import { DuoClient } from './http/duo-client.js';
+import type { DuoApi } from './http/duo-client.js';
+import { formatLogLine, type ClientLogger } from './log.js';
+import { runLoginFlow, type Conversation, type LoginOutcome } from './login-flow.js';
+import { LineReader, ProtocolViolation, ProtocolWriter, readRequest, type HelperRequest } from './line-protocol.js';
+import { dropPrivileges, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
+import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
+
+export const HELPER_VERSION = '0.1.0';
+const MOTD = '/etc/motd';
+const MAX_MOTD = 64 * 1024;
+
+export interface HelperArgs {
+  conf: string | null;
+  debug: boolean;
+  /** login_tandem -f */
+  user: string | null;
+  /** login_tandem -h */
+  host: string | null;
+  /** login_tandem's command after `--` */
+  command: string | null;
+}
+
+export class BadArgument extends Error {
+  constructor(readonly name_: string) {
+    super(`Invalid pam_tandem option: '${name_}'`);
+    this.name = 'BadArgument';
+  }
+}
+
+/**
+ * Module arguments / launcher options. Known: `conf=`, `debug`, pam_tandem's own `timeout=`,
+ * `helper=` and `node=` (ignored), and for login_tandem `user=`, `host=`, `command=`. Anything else is refused, as pam_duo does
+ * (its name only is logged: a value could be anything).
+ */
+export function parseHelperArgs(args: readonly string[], mode: ClientProgram): HelperArgs {
+  const out: HelperArgs = { conf: null, debug: false, user: null, host: null, command: null };
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    const name = eq === -1 ? a : a.slice(0, eq);
+    const value = eq === -1 ? null : a.slice(eq + 1);
+    if (name === 'debug' && value === null) out.debug = true;
+    else if (name === 'conf' && value) out.conf = value;
+    // pam_tandem's own options, which it passes on with the rest: not ours to judge.
+    else if ((name === 'timeout' || name === 'helper' || name === 'node') && value !== null) continue;
+    else if (mode === 'login' && name === 'user' && value) out.user = value;
+    else if (mode === 'login' && name === 'host' && value) out.host = value;
+    else if (mode === 'login' && name === 'command' && value !== null) out.command = value;
+    else throw new BadArgument(name.slice(0, 64));
+  }
+  return out;
+}
+
+/** Everything the helper touches outside itself; tests replace parts. */
+export interface HelperDeps {
+  loadConfig: (path: string, program: ClientProgram) => LoadedConfig;
+  readCa: (path: string) => string;
+  lookupPasswd: (key: string | number) => Promise<PasswdEntry | null>;
+  lookupGroups: (name: string) => Promise<string[]>;
+  dropPrivileges: () => Promise<DropResult>;
+  localIp: () => Promise<string | null>;
+  hostname: () => string;
+  openApi: (config: ClientConfig, ca: string | null, program: ClientProgram, log: ClientLogger) => DuoApi;
+  readMotd: () => string | null;
+}
+
+export const defaultDeps: HelperDeps = {
+  loadConfig: loadClientConfig,
+  readCa: readCaFile,
+  lookupPasswd: (k) => lookupPasswd(k),
+  lookupGroups: (n) => lookupGroupNames(n),
+  dropPrivileges: () => dropPrivileges((n) => lookupPasswd(n)),
+  localIp: localIpv4,
+  hostname: localHostname,
+  openApi: (config, ca, program, log) =>
+    new DuoClient({
+      host: config.host,
+      port: config.port,
+      ca,
+      verify: config.tlsVerify,
+      proxy: config.httpProxy,
+      userAgent: `${program === 'pam' ? 'pam_tandem' : 'login_tandem'}/${HELPER_VERSION} (duo_unix compatible)`,
+      ikey: config.ikey,
+      skey: config.skey,
+      httpsTimeoutMs: config.httpsTimeoutMs,
+      log: (msg) => log.log('debug', msg),
+    }),
+  readMotd: () => {
+    try {
+      const text = readFileSync(MOTD, 'utf8');
+      return text.length > MAX_MOTD ? text.slice(0, MAX_MOTD) : text;
+    } catch {
+      return null;
+    }
+  },
+};
+
+export interface HelperIo {
+  stdin: Readable;
+  stdout: Writable;
+  /** One log line (already newline-terminated). */
+  logLine: (line: string) => void;
+}
+
+function conversationOver(writer: ProtocolWriter): Conversation {
+  return {
+    promptEchoOff: (text) => writer.prompt(false, text),
+    promptEchoOn: (text) => writer.prompt(true, text),
+    info: (text) => writer.info(text),
+    error: (text) => writer.error(text),
+  };
+}
+
+function parseUid(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  if (!/^[0-9]{1,10}$/.test(v)) throw new ProtocolViolation('ITEM uid is not a number');
+  return Number(v);
+}
+
+type Decision = { result: 'success' | 'deny' | 'ignore'; reason: string };
+
+async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDeps, setDebug: (d: boolean) => void, log: ClientLogger): Promise<Decision> {
+  const modeItem = req.items.mode ?? 'pam';
+  if (modeItem !== 'pam' && modeItem !== 'login') throw new ProtocolViolation('ITEM mode must be pam or login');
+  const mode: ClientProgram = modeItem;
+  let args: HelperArgs;
+  try {
+    args = parseHelperArgs(req.args, mode);
+  } catch (e) {
+    if (!(e instanceof BadArgument)) throw e;
+    log.log('error', e.message);
+    return { result: 'deny', reason: 'bad-argument' };
+  }
+  setDebug(args.debug);
+  const realUid = parseUid(req.items.uid);
+
+  // 2. config: any problem denies, whatever failmode the file may say.
+  const path = args.conf ?? (mode === 'pam' ? DEFAULT_PAM_CONFIG : DEFAULT_LOGIN_CONFIG);
+  let config: ClientConfig;
+  let ca: string | null = null;
+  try {
+    const loaded = deps.loadConfig(path, mode);
+    for (const w of loaded.warnings) log.log('warning', w);
+    config = loaded.config;
+    if (config.tlsVerify) ca = deps.readCa(config.cafile);
+  } catch (e) {
+    if (!(e instanceof ClientConfigError)) throw e;
+    log.log('error', 'Config error, login denied', { detail: e.message });
+    return { result: 'deny', reason: 'config' };
+  }
+
+  // 3. the account, and its groups when they matter.
+  const service = req.items.service ?? null;
+  let pw: PasswdEntry;
+  let userGroups: string[] | null = null;
+  try {
+    pw = await selectUser({ mode, service, pamUser: req.items.user ?? null, realUid }, deps.lookupPasswd);
+    if (config.groups !== null && config.groups.length > 0) userGroups = await deps.lookupGroups(pw.name);
+  } catch (e) {
+    if (!(e instanceof UserLookupError)) throw e;
+    log.log('error', "Couldn't resolve the user, login denied", { user: req.items.user ?? null, detail: e.message });
+    return { result: 'deny', reason: 'user-unknown' };
+  }
+
+  let duoUser = pw.name;
+  if (args.user !== null) {
+    duoUser = args.user;
+  } else {
+    const g = gecosUsername(pw.name, pw.gecos, config);
+    if (g.note !== null) log.log(g.note === 'Empty GECOS field' ? 'warning' : 'debug', g.note, { user: pw.name });
+    duoUser = g.username;
+  }
+
+  const interactive = mode === 'pam' || ((req.items.tty ?? '') !== '' && req.env.SSH_ORIGINAL_COMMAND === undefined);
+  const command = mode === 'pam' ? (service === 'sudo' ? (req.env.SUDO_COMMAND ?? null) : null) : (args.command ?? req.env.SSH_ORIGINAL_COMMAND ?? null);
+  const remoteHost = mode === 'pam' ? (req.items.rhost ?? null) : (req.env.SSH_CONNECTION ?? args.host ?? null);
+  const envPasscode = mode === 'login' && config.acceptEnvFactor ? (req.env.DUO_PASSCODE ?? null) : null;
+
+  const outcome: LoginOutcome = await runLoginFlow(
+    {
+      config,
+      mode,
+      service,
+      osUser: pw.name,
+      userGroups,
+      duoUser,
+      remoteHost,
+      hostname: deps.hostname(),
+      command,
+      envPasscode,
+      interactive,
+    },
+    {
+      conversation: conversationOver(writer),
+      log,
+      beforeNetwork: async () => {
+        const r = await deps.dropPrivileges();
+        if (r === 'dropped') log.log('debug', `dropped privileges to ${SERVICE_ACCOUNT}`);
+        if (r === 'no-account') log.log('warning', `no ${SERVICE_ACCOUNT} account: talking to the server as root`);
+      },
+      localIp: deps.localIp,
+      openApi: () => deps.openApi(config, ca, mode, log),
+    },
+  );
+
+  if (outcome.result === 'success' && mode === 'login' && interactive && config.motd) {
+    const motd = deps.readMotd();
+    if (motd) await writer.info(displayText(motd.replace(/\n$/, '')));
+  }
+  return { result: outcome.result, reason: outcome.reason };
+}
+
+/** The whole helper; resolves with the exit status. */
+export async function runHelper(io: HelperIo, deps: HelperDeps = defaultDeps): Promise<number> {
+  let debug = false;
+  const logger: ClientLogger = {
+    log(level, msg, fields) {
+      if (level === 'debug' && !debug) return;
+      io.logLine(`[${level}] ${formatLogLine(msg, fields)}\n`);
+    },
+  };
+  const reader = new LineReader(io.stdin);
+  const writer = new ProtocolWriter(io.stdout, reader);
+  let req: HelperRequest | null = null;
+  try {
+    req = await readRequest(reader);
+    const d = await decide(req, writer, deps, (v) => (debug = v), logger);
+    await writer.result(d.result, d.reason);
+    return 0;
+  } catch (e) {
+    let reason = 'internal';
+    if (e instanceof ProtocolViolation) {
+      reason = e.kind === 'version' ? 'protocol-version' : 'protocol';
+      logger.log('error', 'protocol error, login denied', { detail: e.message });
+    } else {
+      logger.log('error', 'internal error, login denied', { detail: e instanceof Error ? `${e.name}: ${e.message}` : 'unknown' });
+    }
+    try {
+      await writer.result('deny', reason);
+    } catch {
+      /* the launcher is gone; it denies anyway */
+    }
+    return 1;
+  } finally {
+    req?.authtok?.fill(0);
+    if (req?.env.DUO_PASSCODE !== undefined) req.env.DUO_PASSCODE = '';
+    reader.close();
+  }
+}
+
+/** The entry point's body: the process's own streams. */
+export async function main(): Promise<number> {
+  // A launcher that went away makes stdout fail with EPIPE; that must not crash the helper.
+  process.stdout.on('error', () => undefined);
+  const code = await runHelper({ stdin: process.stdin, stdout: process.stdout, logLine: (line) => process.stderr.write(line) });
+  process.stdin.destroy();
+  return code;
+}

@@ -1,0 +1,337 @@
+import { describe, expect, it } from 'vitest';
+import type { AuthAnswer, AuthParams, DuoApi, PreauthAnswer, PreauthParams, StatusAnswer } from './http/duo-client.js';
+import { DuoCallError } from './http/errors.js';
+import type { ClientLogger, LogLevel } from './log.js';
+import { formatLogLine } from './log.js';
+import { MAX_STATUS_POLLS, runLoginFlow, type Conversation, type LoginFlowInput } from './login-flow.js';
+
+const MENU: PreauthAnswer = {
+  result: 'auth',
+  promptText: 'Tandem two-factor login for alice\n\nEnter a passcode or select one of the following options:\n\n 1. Push to phone\n\nPasscode or option (1-1): ',
+  factors: { '1': 'push1', default: 'push1' },
+};
+
+interface Script {
+  ping?: () => void;
+  preauth?: (n: number, p: PreauthParams) => PreauthAnswer;
+  auth?: (n: number, p: AuthParams) => AuthAnswer;
+  status?: (n: number, txid: string) => StatusAnswer;
+}
+
+class FakeApi implements DuoApi {
+  authSent = false;
+  closed = false;
+  readonly calls: string[] = [];
+  readonly auths: AuthParams[] = [];
+  readonly preauths: PreauthParams[] = [];
+  private n = { preauth: 0, auth: 0, status: 0 };
+  constructor(private readonly s: Script) {}
+  async ping(): Promise<void> {
+    this.calls.push('ping');
+    this.s.ping?.();
+  }
+  async preauth(p: PreauthParams): Promise<PreauthAnswer> {
+    this.calls.push('preauth');
+    this.preauths.push(p);
+    return (this.s.preauth ?? (() => MENU))(this.n.preauth++, p);
+  }
+  async auth(p: AuthParams): Promise<AuthAnswer> {
+    this.calls.push(`auth:${p.async ? 'async' : 'sync'}:${JSON.stringify(p.prompt)}`);
+    this.authSent = true;
+    this.auths.push(p);
+    return (this.s.auth ?? (() => ({ kind: 'txid', txid: 'tx' })))(this.n.auth++, p);
+  }
+  async authStatus(txid: string): Promise<StatusAnswer> {
+    this.calls.push('status');
+    return (this.s.status ?? (() => ({ result: 'allow', statusMsg: 'Success. Logging you in...' })))(this.n.status++, txid);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+class FakeConv implements Conversation {
+  readonly events: string[] = [];
+  constructor(private readonly answers: Array<string | null> = []) {}
+  async promptEchoOff(text: string): Promise<string | null> {
+    this.events.push(`PROMPT_OFF ${text}`);
+    return this.answers.shift() ?? null;
+  }
+  async promptEchoOn(text: string): Promise<string | null> {
+    this.events.push(`PROMPT_ON ${text}`);
+    const a = this.answers.shift();
+    return a === undefined ? null : a;
+  }
+  async info(text: string): Promise<void> {
+    this.events.push(`INFO ${text}`);
+  }
+  async error(text: string): Promise<void> {
+    this.events.push(`ERROR ${text}`);
+  }
+}
+
+function logger(): ClientLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    log(level: LogLevel, msg, fields) {
+      lines.push(`[${level}] ${formatLogLine(msg, fields)}`);
+    },
+  };
+}
+
+function input(over: Partial<Omit<LoginFlowInput, 'config'>> & { config?: Partial<LoginFlowInput['config']> } = {}): LoginFlowInput {
+  const { config, ...rest } = over;
+  return {
+    config: { groups: null, failmode: 'secure', pushinfo: false, autopush: false, prompts: 3, fallbackLocalIp: false, ...config },
+    mode: 'pam',
+    service: 'sudo',
+    osUser: 'alice',
+    userGroups: null,
+    duoUser: 'alice',
+    remoteHost: '203.0.113.7',
+    hostname: 'vm',
+    command: '/usr/bin/apt update',
+    envPasscode: null,
+    interactive: true,
+    ...rest,
+  };
+}
+
+async function run(inp: LoginFlowInput, api: FakeApi, conv = new FakeConv(), order: string[] = []) {
+  const log = logger();
+  const outcome = await runLoginFlow(inp, {
+    conversation: conv,
+    log,
+    beforeNetwork: () => {
+      order.push('drop');
+    },
+    localIp: async () => {
+      order.push('localIp');
+      return '192.0.2.2';
+    },
+    openApi: () => {
+      order.push('openApi');
+      return api;
+    },
+  });
+  return { outcome, log: log.lines, conv: conv.events, order };
+}
+
+describe('groups come first', () => {
+  it('no match → success without 2FA, nothing touched, logged', async () => {
+    const api = new FakeApi({});
+    const r = await run(input({ config: { groups: ['admins'] }, userGroups: ['users'] }), api);
+    expect(r.outcome).toEqual({ result: 'success', reason: 'groups-bypass' });
+    expect(r.order).toEqual([]);
+    expect(api.calls).toEqual([]);
+    expect(r.log).toEqual(["[info] Skipped Tandem login for 'alice': user's UNIX groups do not require 2FA"]);
+  });
+
+  it('a negated word alone never matches (bypass), with a warning', async () => {
+    const r = await run(input({ config: { groups: ['!wheel'] }, userGroups: ['users'] }), new FakeApi({}));
+    expect(r.outcome.reason).toBe('groups-bypass');
+    expect(r.log[0]).toContain('only negated patterns');
+  });
+
+  it('match → privileges dropped before anything touches the network', async () => {
+    const api = new FakeApi({});
+    const r = await run(input({ config: { groups: ['users,!wheel'] }, userGroups: ['users'] }), api, new FakeConv(['1']));
+    expect(r.outcome).toEqual({ result: 'success', reason: 'authenticated' });
+    expect(r.order).toEqual(['drop', 'localIp', 'openApi']);
+    expect(api.closed).toBe(true);
+  });
+});
+
+describe('preauth outcomes', () => {
+  it('allow → success, status logged, not shown', async () => {
+    const r = await run(input(), new FakeApi({ preauth: () => ({ result: 'allow', statusMsg: 'Two-factor authentication is not required' }) }));
+    expect(r.outcome).toEqual({ result: 'success', reason: 'preauth-allow' });
+    expect(r.conv).toEqual([]);
+    expect(r.log).toEqual(["[warning] Skipped Tandem login for 'alice' from 203.0.113.7: Two-factor authentication is not required"]);
+  });
+
+  it('deny → the status is shown, denied', async () => {
+    const r = await run(input(), new FakeApi({ preauth: () => ({ result: 'deny', statusMsg: 'Access denied.\x1b[2J' }) }));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'preauth-deny' });
+    expect(r.conv).toEqual(['ERROR Access denied.[2J']);
+    expect(r.log[0]).toMatch(/^\[warning\] Aborted Tandem login for 'alice' from 203\.0\.113\.7/);
+  });
+
+  it('enroll → the prompt text (or status) is shown, denied', async () => {
+    const r = await run(input(), new FakeApi({ preauth: () => ({ result: 'enroll', statusMsg: 'Enroll at https://x/portal/enroll/abc', promptText: null }) }));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'enroll' });
+    expect(r.conv).toEqual(['ERROR Enroll at https://x/portal/enroll/abc']);
+    expect(r.log[0]).toContain('User enrollment required');
+  });
+});
+
+describe('choosing and authenticating', () => {
+  it('shows the prompt (echo on, controls stripped, lines kept), maps the menu key, polls with INFO lines', async () => {
+    const statuses: StatusAnswer[] = [
+      { result: 'waiting', statusMsg: 'Pushed a login request to your device...' },
+      { result: 'waiting', statusMsg: 'Pushed a login request to your device...' },
+      { result: 'allow', statusMsg: 'Success. Logging you in...' },
+    ];
+    const api = new FakeApi({ preauth: () => ({ ...MENU, promptText: MENU.promptText.replace('alice', 'alice\x1b]0;pwned\x07') }), status: (n) => statuses[n]! });
+    const r = await run(input(), api, new FakeConv(['1\r\n']));
+    expect(r.outcome).toEqual({ result: 'success', reason: 'authenticated' });
+    expect(r.conv[0]).toBe(`PROMPT_ON ${MENU.promptText.replace('alice', 'alice]0;pwned')}`);
+    expect(r.conv.slice(1)).toEqual(['INFO Pushed a login request to your device...', 'INFO Pushed a login request to your device...', 'INFO Success. Logging you in...']);
+    expect(api.calls).toEqual(['ping', 'preauth', 'auth:async:"push1"', 'status', 'status', 'status']);
+    expect(api.auths[0]).toMatchObject({ username: 'alice', ipaddr: '203.0.113.7', hostname: 'vm', async: true, pushinfo: 'Server+IP=192.0.2.2&Command=' });
+    expect(r.log).toEqual(["[info] Successful Tandem login for 'alice' from 203.0.113.7"]);
+  });
+
+  it('a passcode is sent as typed; an empty answer as "\\n"', async () => {
+    const api = new FakeApi({ status: (n) => (n === 0 ? { result: 'deny', statusMsg: 'Incorrect passcode. Please try again.' } : { result: 'allow', statusMsg: 'ok' }) });
+    const r = await run(input(), api, new FakeConv(['', '123456']));
+    expect(r.outcome.result).toBe('success');
+    expect(api.auths.map((a) => a.prompt)).toEqual(['\n', '123456']);
+    expect(api.calls.filter((c) => c === 'preauth')).toHaveLength(2);
+  });
+
+  it('sshd: synchronous auth (OpenSSH buffers PAM text), final status shown', async () => {
+    const api = new FakeApi({ auth: () => ({ kind: 'final', result: 'allow', statusMsg: 'Success. Logging you in...' }) });
+    const r = await run(input({ service: 'sshd' }), api, new FakeConv(['1']));
+    expect(r.outcome.result).toBe('success');
+    expect(api.calls).toEqual(['ping', 'preauth', 'auth:sync:"push1"']);
+    expect(r.conv.at(-1)).toBe('INFO Success. Logging you in...');
+  });
+
+  it('prompts: each failed round does a new preauth; all failed → deny max-attempts', async () => {
+    const deny = (): AuthAnswer => ({ kind: 'final', result: 'deny', statusMsg: 'Incorrect passcode. Please try again.' });
+    for (const prompts of [1, 2, 3]) {
+      const api = new FakeApi({ auth: deny });
+      const r = await run(input({ service: 'sshd', config: { prompts } }), api, new FakeConv(['111111', '222222', '333333']));
+      expect(r.outcome).toEqual({ result: 'deny', reason: 'max-attempts' });
+      expect(api.calls.filter((c) => c === 'preauth')).toHaveLength(prompts);
+      expect(r.log.filter((l) => l.startsWith("[warning] Failed Tandem login for 'alice' from 203.0.113.7"))).toHaveLength(prompts);
+    }
+  });
+
+  it('a cancelled conversation denies', async () => {
+    const r = await run(input(), new FakeApi({}), new FakeConv([null]));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'cancelled' });
+  });
+
+  it('pushinfo = yes carries the command; the Server IP is always there', async () => {
+    const api = new FakeApi({});
+    await run(input({ config: { pushinfo: true } }), api, new FakeConv(['1']));
+    expect(api.auths[0]!.pushinfo).toBe('Server+IP=192.0.2.2&Command=%2Fusr%2Fbin%2Fapt%20update');
+  });
+
+  it('fallback_local_ip replaces a host name; an IP stays', async () => {
+    const api = new FakeApi({});
+    await run(input({ remoteHost: 'client.example.com', config: { fallbackLocalIp: true } }), api, new FakeConv(['1']));
+    expect(api.preauths[0]!.ipaddr).toBe('192.0.2.2');
+    const api2 = new FakeApi({});
+    await run(input({ remoteHost: 'client.example.com' }), api2, new FakeConv(['1']));
+    expect(api2.preauths[0]!.ipaddr).toBe('client.example.com');
+  });
+
+  it('failmode is sent with preauth', async () => {
+    const api = new FakeApi({});
+    await run(input({ config: { failmode: 'safe' } }), api, new FakeConv(['1']));
+    expect(api.preauths[0]!.failmode).toBe('safe');
+  });
+});
+
+describe('automatic choices', () => {
+  it('non-interactive: one silent synchronous attempt with the default factor', async () => {
+    const api = new FakeApi({ auth: () => ({ kind: 'final', result: 'deny', statusMsg: 'Login request denied.' }) });
+    const r = await run(input({ mode: 'login', service: null, interactive: false }), api);
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'max-attempts' });
+    expect(api.calls).toEqual(['ping', 'preauth', 'auth:sync:"push1"']);
+    expect(r.conv).toEqual([]);
+  });
+
+  it('non-interactive without a default factor → deny', async () => {
+    const r = await run(input({ mode: 'login', interactive: false }), new FakeApi({ preauth: () => ({ ...MENU, factors: { '1': 'push1' } }) }));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'no-default-factor' });
+  });
+
+  it('login_tandem autopush: the first round is a synchronous push, then the menu', async () => {
+    const api = new FakeApi({ auth: (n) => (n === 0 ? { kind: 'final', result: 'deny', statusMsg: 'Login request denied.' } : { kind: 'txid', txid: 't' }) });
+    const r = await run(input({ mode: 'login', service: null, config: { autopush: true } }), api, new FakeConv(['123456']));
+    expect(r.outcome.result).toBe('success');
+    expect(api.calls).toEqual(['ping', 'preauth', 'auth:sync:"push1"', 'preauth', 'auth:async:"123456"', 'status']);
+    expect(r.conv[0]).toBe('INFO Autopushing login request to phone...');
+  });
+
+  it('pam autopush: the default factor every round, async unless sshd', async () => {
+    const api = new FakeApi({ status: () => ({ result: 'deny', statusMsg: 'Login request denied.' }) });
+    const r = await run(input({ config: { autopush: true, prompts: 2 } }), api);
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'max-attempts' });
+    expect(api.calls).toEqual(['ping', 'preauth', 'auth:async:"push1"', 'status', 'preauth', 'auth:async:"push1"', 'status']);
+    expect(r.conv.filter((e) => e.startsWith('PROMPT'))).toEqual([]);
+  });
+
+  it('autopush messages follow the default factor', async () => {
+    const r = await run(input({ config: { autopush: true } }), new FakeApi({ preauth: () => ({ ...MENU, factors: { default: 'phone1' } }) }));
+    expect(r.conv[0]).toBe('INFO Calling your phone...');
+  });
+
+  it('DUO_PASSCODE (accept_env_factor): verbatim, first round only', async () => {
+    const api = new FakeApi({ status: (n) => (n === 0 ? { result: 'deny', statusMsg: 'Incorrect passcode. Please try again.' } : { result: 'allow', statusMsg: 'ok' }) });
+    const r = await run(input({ mode: 'login', service: null, envPasscode: '1' }), api, new FakeConv(['654321']));
+    expect(r.outcome.result).toBe('success');
+    expect(api.auths.map((a) => a.prompt)).toEqual(['1', '654321']);
+    expect(r.conv[0]).toBe('INFO Reading $DUO_PASSCODE...');
+  });
+});
+
+describe('failmode and failures', () => {
+  const unreachable = (): never => {
+    throw new DuoCallError('unreachable', "Couldn't connect to tandem.example.com:443: ECONNREFUSED");
+  };
+  const failed = (): never => {
+    throw new DuoCallError('failed', 'Invalid ikey or skey', 401);
+  };
+
+  it('safe + unreachable before any auth → Failsafe success', async () => {
+    const r = await run(input({ config: { failmode: 'safe' } }), new FakeApi({ ping: unreachable }));
+    expect(r.outcome).toEqual({ result: 'success', reason: 'failsafe' });
+    expect(r.log).toEqual(["[warning] Failsafe Tandem login for 'alice' from 203.0.113.7: Couldn't connect to tandem.example.com:443: ECONNREFUSED"]);
+  });
+
+  it('secure + unreachable → Failsecure deny', async () => {
+    const r = await run(input(), new FakeApi({ preauth: unreachable }));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'failsecure' });
+    expect(r.log[0]).toMatch(/^\[warning\] Failsecure Tandem login/);
+  });
+
+  it('safe + a failed call (401, TLS, bad signature…) → deny', async () => {
+    const r = await run(input({ config: { failmode: 'safe' } }), new FakeApi({ preauth: failed }));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'error' });
+    expect(r.log[0]).toMatch(/^\[error\] Error in Tandem login for 'alice' from 203\.0\.113\.7: Invalid ikey or skey/);
+  });
+
+  it('safe + unreachable after an auth request was sent → deny', async () => {
+    const api = new FakeApi({
+      preauth: (n) => (n === 0 ? MENU : unreachable()),
+      auth: () => ({ kind: 'final', result: 'deny', statusMsg: 'Incorrect passcode. Please try again.' }),
+    });
+    const r = await run(input({ service: 'sshd', config: { failmode: 'safe' } }), api, new FakeConv(['1', '1']));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'error' });
+  });
+
+  it(`status polling that never settles → deny after ${MAX_STATUS_POLLS} polls`, async () => {
+    const api = new FakeApi({ status: () => ({ result: 'waiting', statusMsg: 'Pushed a login request to your device...' }) });
+    const r = await run(input({ config: { failmode: 'safe' } }), api, new FakeConv(['1']));
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'error' });
+    expect(api.calls.filter((c) => c === 'status')).toHaveLength(MAX_STATUS_POLLS);
+    expect(r.log.at(-1)).toContain('Authentication timed out');
+    expect(r.conv.filter((e) => e.startsWith('INFO'))).toHaveLength(MAX_STATUS_POLLS);
+  });
+
+  it('unexpected errors propagate (the helper denies) and the api is closed', async () => {
+    const api = new FakeApi({
+      preauth: () => {
+        throw new TypeError('boom');
+      },
+    });
+    await expect(run(input(), api)).rejects.toThrow('boom');
+    expect(api.closed).toBe(true);
+  });
+});

@@ -1,0 +1,215 @@
+// One login, as duo_unix runs it (duo_unix.md §2, §3.1, §7), over an abstract conversation:
+//
+//   groups check ─ no match → success without 2FA ("Skipped", as duo_unix returns)
+//   ping (clock offset, once) → preauth ─ allow → success ("Skipped")
+//                                        ─ deny / enroll → show the text, deny ("Aborted")
+//                                        ─ auth → choose → auth → [poll] ─ allow → success
+//                                                                          ─ deny → next round
+//   with a new preauth each round, up to `prompts` rounds (one when non-interactive).
+//
+// Choosing, in duo_unix's order: DUO_PASSCODE (login_tandem with accept_env_factor, first round
+// only; sent verbatim) → the default factor (non-interactive: one silent attempt; autopush) → the
+// server's prompt text, one answer, mapped through `factors`.
+//
+// The prompt is shown with echo ON, as pam_duo and login_duo do: the answer is usually a menu
+// number, which users expect to see, and a passcode is single-use and expires within seconds or
+// after one use, so seeing it on screen costs nothing that the one-time design does not already
+// cover. It also keeps the look that users of pam_duo and sshd's keyboard-interactive know.
+//
+// failmode: only a DuoCallError of kind `unreachable` — which the client produces only before
+// any auth request has been sent — lets `safe` allow ("Failsafe"); everything else denies.
+import { clientAddress } from './address.js';
+import { displayText } from './display-text.js';
+import { allNegatedWords, groupsRequire2fa } from './groups.js';
+import { DuoCallError } from './http/errors.js';
+import { pushinfoText, type DuoApi } from './http/duo-client.js';
+import type { ClientLogger } from './log.js';
+
+export interface Conversation {
+  /** Resolves with the answer, or null when the conversation failed or was cancelled. */
+  promptEchoOff(text: string): Promise<string | null>;
+  promptEchoOn(text: string): Promise<string | null>;
+  info(text: string): Promise<void>;
+  error(text: string): Promise<void>;
+}
+
+export interface LoginFlowConfig {
+  groups: readonly string[] | null;
+  failmode: 'safe' | 'secure';
+  pushinfo: boolean;
+  autopush: boolean;
+  prompts: number;
+  fallbackLocalIp: boolean;
+}
+
+export interface LoginFlowInput {
+  config: LoginFlowConfig;
+  mode: 'pam' | 'login';
+  /** PAM_SERVICE (`sshd` makes auth synchronous: OpenSSH only shows PAM text at the end). */
+  service: string | null;
+  /** The Unix account checked (groups, logs). */
+  osUser: string;
+  /** Its group names; needed only when `groups` is set. */
+  userGroups: readonly string[] | null;
+  /** The name sent to the server (login name, GECOS-derived, or login_tandem -f). */
+  duoUser: string;
+  /** PAM_RHOST, or SSH_CONNECTION / -h for login_tandem; null when unknown. */
+  remoteHost: string | null;
+  hostname: string;
+  /** The command for pushinfo (sudo's SUDO_COMMAND, login_tandem's command); sent only with pushinfo = yes. */
+  command: string | null;
+  /** DUO_PASSCODE, when accept_env_factor applies (login_tandem only). */
+  envPasscode: string | null;
+  /** False for login_tandem without a terminal or with SSH_ORIGINAL_COMMAND: one silent attempt. */
+  interactive: boolean;
+}
+
+export interface LoginFlowDeps {
+  conversation: Conversation;
+  log: ClientLogger;
+  /** Called once, after the groups check and before anything touches the network (privilege drop). */
+  beforeNetwork?: () => void | Promise<void>;
+  /** This host's IPv4 address (pushinfo's "Server IP", fallback_local_ip). */
+  localIp: () => Promise<string | null>;
+  /** The server API, opened after beforeNetwork. */
+  openApi: () => DuoApi;
+}
+
+export type SuccessReason = 'authenticated' | 'groups-bypass' | 'preauth-allow' | 'failsafe';
+export type DenyReason = 'preauth-deny' | 'enroll' | 'no-default-factor' | 'cancelled' | 'max-attempts' | 'failsecure' | 'error';
+export type LoginOutcome = { result: 'success'; reason: SuccessReason } | { result: 'deny'; reason: DenyReason };
+
+/** duo_unix polls at most 20 times; HEAD (and we) deny when that never settles. */
+export const MAX_STATUS_POLLS = 20;
+/** duo_unix reads at most 255 characters of answer. */
+const MAX_ANSWER = 255;
+
+function autopushMessage(factor: string): string {
+  if (factor.includes('push')) return 'Autopushing login request to phone...';
+  if (factor.includes('phone')) return 'Calling your phone...';
+  return 'Using default second-factor authentication.';
+}
+
+type RoundResult = { done: LoginOutcome } | { failed: string };
+
+export async function runLoginFlow(input: LoginFlowInput, deps: LoginFlowDeps): Promise<LoginOutcome> {
+  const { conversation: conv, log } = deps;
+  const { config } = input;
+  const user = input.duoUser;
+
+  // 1. groups, before anything else; no network for a user who bypasses.
+  if (config.groups !== null && config.groups.length > 0) {
+    for (const w of allNegatedWords(config.groups)) log.log('warning', `groups word '${w}' has only negated patterns and never matches`);
+    if (!groupsRequire2fa(config.groups, input.userGroups ?? [])) {
+      log.log('info', 'Skipped Tandem login', { user: input.osUser, detail: "user's UNIX groups do not require 2FA" });
+      return { result: 'success', reason: 'groups-bypass' };
+    }
+  }
+
+  await deps.beforeNetwork?.();
+  const serverIp = await deps.localIp();
+  const ipaddr = clientAddress(input.remoteHost, config.fallbackLocalIp, () => serverIp);
+  const api = deps.openApi();
+  const say = async (text: string): Promise<void> => {
+    if (input.interactive && text !== '') await conv.info(displayText(text));
+  };
+  const sayError = async (text: string): Promise<void> => {
+    if (input.interactive && text !== '') await conv.error(displayText(text));
+  };
+  const pushinfo = pushinfoText(serverIp, config.pushinfo ? input.command : null);
+  const syncAlways = !input.interactive || (input.mode === 'pam' && input.service === 'sshd');
+  const attempts = input.interactive ? Math.max(1, Math.min(3, config.prompts)) : 1;
+  let envPasscode = input.envPasscode;
+
+  const round = async (attempt: number): Promise<RoundResult> => {
+    const pre = await api.preauth({ username: user, ipaddr, hostname: input.hostname, failmode: config.failmode });
+    if (pre.result === 'allow') {
+      log.log('warning', 'Skipped Tandem login', { user, ip: ipaddr, detail: pre.statusMsg });
+      return { done: { result: 'success', reason: 'preauth-allow' } };
+    }
+    if (pre.result === 'deny') {
+      await sayError(pre.statusMsg);
+      log.log('warning', 'Aborted Tandem login', { user, ip: ipaddr, detail: pre.statusMsg });
+      return { done: { result: 'deny', reason: 'preauth-deny' } };
+    }
+    if (pre.result === 'enroll') {
+      await sayError(pre.promptText ?? pre.statusMsg);
+      log.log('warning', 'Aborted Tandem login', { user, ip: ipaddr, detail: 'User enrollment required' });
+      return { done: { result: 'deny', reason: 'enroll' } };
+    }
+
+    let choice: string;
+    let sync = syncAlways;
+    const autopush = config.autopush && (input.mode === 'pam' || attempt === 0);
+    if (envPasscode !== null) {
+      await say('Reading $DUO_PASSCODE...');
+      choice = envPasscode;
+      envPasscode = null;
+    } else if (!input.interactive || autopush) {
+      const def = pre.factors['default'];
+      if (def === undefined) {
+        log.log('warning', 'Aborted Tandem login', { user, ip: ipaddr, detail: 'No default factor found for automatic login' });
+        return { done: { result: 'deny', reason: 'no-default-factor' } };
+      }
+      choice = def;
+      // login_duo's autopush round is synchronous; pam_duo's only for sshd.
+      if (input.mode === 'login') sync = true;
+      await say(autopushMessage(def));
+    } else {
+      const answer = await conv.promptEchoOn(displayText(pre.promptText));
+      if (answer === null) {
+        log.log('warning', 'Aborted Tandem login', { user, ip: ipaddr, detail: 'the conversation was cancelled' });
+        return { done: { result: 'deny', reason: 'cancelled' } };
+      }
+      const line = answer.split(/[\r\n]/)[0]!.slice(0, MAX_ANSWER);
+      const mapped = Object.prototype.hasOwnProperty.call(pre.factors, line) ? pre.factors[line]! : line;
+      // duo_unix sends an empty answer as "\n"; the server counts it as a wrong passcode.
+      choice = mapped === '' ? '\n' : mapped;
+    }
+
+    const a = await api.auth({ username: user, ipaddr, hostname: input.hostname, prompt: choice, async: !sync, pushinfo });
+    if (a.kind === 'final') {
+      await say(a.statusMsg);
+      if (a.result === 'allow') return { done: success(log, user, ipaddr) };
+      return { failed: a.statusMsg };
+    }
+    for (let poll = 0; poll < MAX_STATUS_POLLS; poll++) {
+      // Every poll's status is shown, as duo_unix does; it also tells the launcher, whose
+      // deadline runs per line, that the helper is alive while the server holds a long poll.
+      const s = await api.authStatus(a.txid);
+      await say(s.statusMsg);
+      if (s.result === 'allow') return { done: success(log, user, ipaddr) };
+      if (s.result === 'deny') return { failed: s.statusMsg };
+    }
+    throw new DuoCallError('failed', `Authentication timed out (no result after ${MAX_STATUS_POLLS} status polls)`);
+  };
+
+  try {
+    await api.ping();
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const r = await round(attempt);
+      if ('done' in r) return r.done;
+      log.log('warning', 'Failed Tandem login', { user, ip: ipaddr, detail: r.failed });
+    }
+    return { result: 'deny', reason: 'max-attempts' };
+  } catch (e) {
+    if (!(e instanceof DuoCallError)) throw e;
+    if (e.kind === 'unreachable' && !api.authSent && config.failmode === 'safe') {
+      log.log('warning', 'Failsafe Tandem login', { user, ip: ipaddr, detail: e.message });
+      return { result: 'success', reason: 'failsafe' };
+    }
+    if (e.kind === 'unreachable' && !api.authSent) {
+      log.log('warning', 'Failsecure Tandem login', { user, ip: ipaddr, detail: e.message });
+      return { result: 'deny', reason: 'failsecure' };
+    }
+    log.log('error', 'Error in Tandem login', { user, ip: ipaddr, detail: e.message });
+    return { result: 'deny', reason: 'error' };
+  } finally {
+    api.close();
+  }
+}
+
+function success(log: ClientLogger, user: string, ipaddr: string | null): LoginOutcome {
+  log.log('info', 'Successful Tandem login', { user, ip: ipaddr });
+  return { result: 'success', reason: 'authenticated' };
+}
