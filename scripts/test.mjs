@@ -5,6 +5,8 @@ const steps = [
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
   ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
   ['build', 'node', ['scripts/build.mjs']],
+  // The C launchers once, before tests that use them run in parallel (make is then a no-op).
+  ['build pam', 'make', ['-s', '-C', 'pam']],
   ['tests', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
 ];
 for (const [name, cmd, args] of steps) {

@@ -38,7 +38,7 @@
 #define TANDEM_PRIVSEP_USER "_tandem"
 #endif
 #ifndef TANDEM_LOGIN_CONF
-#define TANDEM_LOGIN_CONF "/etc/security/login_duo.conf"
+#define TANDEM_LOGIN_CONF "/etc/tandem/login_tandem.conf"
 #endif
 #ifndef TANDEM_VERSION
 #define TANDEM_VERSION "0.1.0"

@@ -127,7 +127,9 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     ipaddr: req.ipaddr,
     hostname: req.hostname,
     txid: tx.txid,
-    detail: { peer: ctx.peer, async: req.async, ...(req.failmode ? { failmode: req.failmode } : {}) },
+    // pushinfo (e.g. sudo's command) is kept with the decision it came with: untrusted text,
+    // stored as JSON and only ever shown as text.
+    detail: { peer: ctx.peer, async: req.async, ...(req.failmode ? { failmode: req.failmode } : {}), ...(context.pushinfo ? { pushinfo: context.pushinfo } : {}) },
   });
 
   if (req.async) return { txid: tx.txid };

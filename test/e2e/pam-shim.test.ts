@@ -381,7 +381,7 @@ describe('login_tandem', () => {
     expect(rec.request).toContain('ITEM rhost client.example');
     expect(rec.request).toContain(`ITEM uid ${userIds.uid}`);
     expect(rec.request).toContain('ITEM euid 0');
-    expect(rec.request).toContain('ARG conf=/etc/security/login_duo.conf');
+    expect(rec.request).toContain('ARG conf=/etc/tandem/login_tandem.conf');
     expect(rec.request).toContain('ENV DUO_PASSCODE 654321');
   });
 

@@ -139,6 +139,7 @@ describe('auth.bson and status.bson', () => {
     expect(entries.find((e) => e.event === 'preauth')).toMatchObject({ ipaddr: '198.51.100.20', hostname: 'bastion' });
     expect(JSON.parse(entries.find((e) => e.event === 'preauth')!.detail)).toMatchObject({ failmode: 'closed' });
     expect(entries.find((e) => e.event === 'auth')).toMatchObject({ ipaddr: 'client.example.org', result: 'allow' });
+    expect(JSON.parse(entries.find((e) => e.event === 'auth')!.detail).pushinfo).toEqual([['Server IP', '192.0.2.2'], ['Command', 'sudo ls -l']]);
     const tx = await h.deps.store.getTransaction(r.body.response!['txid'] as string);
     expect(JSON.parse(tx!.context).pushinfo).toEqual([['Server IP', '192.0.2.2'], ['Command', 'sudo ls -l']]);
   });

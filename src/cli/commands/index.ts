@@ -3,6 +3,7 @@ import type { CommandDef } from '../args.js';
 import { auditVerifyCommand } from './audit.js';
 import { bypassCommands } from './bypass.js';
 import { certCommands } from './cert.js';
+import { clientCommands } from './client.js';
 import { initCommand } from './init.js';
 import { integrationCommands } from './integration.js';
 import { logCommand } from './log.js';
@@ -20,4 +21,5 @@ export const COMMANDS: readonly CommandDef[] = [
   ...bypassCommands,
   logCommand,
   auditVerifyCommand,
+  ...clientCommands,
 ];
