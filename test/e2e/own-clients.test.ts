@@ -444,7 +444,8 @@ describe('pam_tandem, services sudo and su', () => {
     expect(r.output).toContain(`Tandem two-factor login for ${u.name}`);
     const [entry] = entriesFor(await auditLog(srv), u.name, 'auth');
     expect(entry).toEqual(expect.objectContaining({ result: 'allow' }));
-    // `tandem log` does not show pushinfo; the transaction keeps it (decoded into rows).
+    // The audit entry keeps pushinfo (decoded into rows), and so does the transaction.
+    expect((entry!.detail as { pushinfo?: unknown }).pushinfo).toEqual(expect.arrayContaining([['Command', '/usr/bin/id -u']]));
     const context = await transactionContext(srv, entry!.txid!);
     expect(context?.['pushinfo']).toEqual(expect.arrayContaining([['Command', '/usr/bin/id -u']]));
   });
@@ -455,6 +456,7 @@ describe('pam_tandem, services sudo and su', () => {
     ok(r);
     const [entry] = entriesFor(await auditLog(srv), u.name, 'auth');
     expect(JSON.stringify(await transactionContext(srv, entry!.txid!))).not.toContain('secret-thing');
+    expect(JSON.stringify(entry!.detail)).not.toContain('secret-thing');
   });
 
   it('su: to root the 2FA is for the caller; to another user it is for the target (duo_unix 2.x)', async () => {
