@@ -64,7 +64,9 @@ describe('dropPrivileges', () => {
 });
 
 describe('dropPrivileges on the real process', () => {
-  it.runIf(process.getuid?.() === 0)('a root child process ends up as the account, unable to regain root', async () => {
+  // The suite runs as root (it also drives PAM and sshd); anywhere else this fails by name.
+  it('a root child process ends up as the account, unable to regain root', async () => {
+    if (process.getuid?.() !== 0) throw new Error('this test drops privileges for real and must run as root');
     const { build } = await import('esbuild');
     const { execFileSync } = await import('node:child_process');
     const nobody = { name: 'nobody', uid: 65534, gid: 65534, gecos: '', home: '/nonexistent', shell: '/usr/sbin/nologin' };
