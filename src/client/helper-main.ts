@@ -20,6 +20,7 @@ import { runLoginFlow, type Conversation, type LoginOutcome } from './login-flow
 import { LineReader, ProtocolViolation, ProtocolWriter, readRequest, type HelperRequest } from './line-protocol.js';
 import { dropPrivileges, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
 import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
+import { processIdSwitch, runLocalMode, type LocalDeps } from './local/ga-local.js';
 
 export const HELPER_VERSION = '0.1.0';
 const MOTD = '/etc/motd';
@@ -77,6 +78,8 @@ export interface HelperDeps {
   hostname: () => string;
   openApi: (config: ClientConfig, ca: string | null, program: ClientProgram, log: ClientLogger) => DuoApi;
   readMotd: () => string | null;
+  /** pam_tandem `mode=local` (google-authenticator files); defaults to the real clock and ids. */
+  local?: LocalDeps;
 }
 
 export const defaultDeps: HelperDeps = {
@@ -138,6 +141,17 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
   const modeItem = req.items.mode ?? 'pam';
   if (modeItem !== 'pam' && modeItem !== 'login') throw new ProtocolViolation('ITEM mode must be pam or login');
   const mode: ClientProgram = modeItem;
+  // pam_tandem local mode: only with the module argument `mode=local`; never reads pam_duo.conf.
+  if (mode === 'pam' && req.args.includes('mode=local')) {
+    setDebug(req.args.includes('debug'));
+    const authtok = req.authtok === null ? null : req.authtok.toString('utf8');
+    return runLocalMode(
+      req.args,
+      { user: req.items.user ?? null, rhost: req.items.rhost ?? null, authtok },
+      { conversation: conversationOver(writer), setAuthtok: (t) => writer.setAuthtok(t), log },
+      deps.local ?? { lookupPasswd: deps.lookupPasswd, nowSec: () => Math.floor(Date.now() / 1000), ids: processIdSwitch },
+    );
+  }
   let args: HelperArgs;
   try {
     args = parseHelperArgs(req.args, mode);

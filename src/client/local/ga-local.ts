@@ -1,0 +1,511 @@
+// pam_tandem local mode (module argument `mode=local`): pam_google_authenticator's options and
+// behaviour over the user's google-authenticator file, no server, no pam_duo.conf.
+//
+// Flow (reference §3.2), split into two short locked transactions so that the lock is never
+// held while the user types:
+//   1. options (unknown → deny without prompting), the account, the path (`~`, ${HOME}, ${USER}),
+//   2. [locked] open + checks (regular file, owner unless no_strict_owner, mode within
+//      allowed_perm, 1 byte..64 KiB, no NUL), RATE_LIMIT bookkeeping (persisted; exceeded or
+//      malformed → deny without prompting), grace_period; with try/use_first_pass a dry run of
+//      the AUTHTOK (so we only prompt when upstream would),
+//   3. prompt (`Verification code: ` / `Password & verification code: ` / authtok_prompt=),
+//   4. [locked] re-read, verify (scratch codes, HOTP or TOTP, DISALLOW_REUSE, skew learning,
+//      LASTn), persist when changed; a write failure denies unless allow_readonly.
+//
+// Locking: Node has no flock(2), so an advisory sidecar lock `<path>.lock`, created with
+// O_CREAT|O_EXCL ('wx') as the file's user in the file's directory (which must be writable for the
+// rename anyway). Held for milliseconds (never across a prompt); a lock older than
+// LOCK_STALE_MS is a crashed holder's and is removed; we wait at most LOCK_WAIT_MS, then deny.
+// When the lock cannot be created at all (read-only directory), we go on unlocked: nothing can be
+// written there either, and allow_readonly decides.
+// Writes: temp file `<path>~<random>` in the same directory (O_EXCL, as the user), same mode as
+// the original (upstream forces 0400; we keep the mode, documented deviation), fsync, size check,
+// and rename only if the original still has the inode/size/mtime we read (upstream's check).
+// File I/O runs with the effective uid/gid of the user (or user=), like upstream's setfsuid.
+import { randomBytes } from 'node:crypto';
+import { promises as fsp, constants as fsc } from 'node:fs';
+import { GaFileError, parseGaFileBytes, serializeGaFile, type GaFile } from '../../protocol/ga-file.js';
+import type { Conversation } from '../login-flow.js';
+import type { ClientLogger } from '../log.js';
+import type { PasswdEntry } from '../users.js';
+import { applyRateLimit, verifyCode, withinGracePeriod, type EngineLog, type VerifyOptions } from './engine.js';
+
+export const LOCK_WAIT_MS = 10_000;
+export const LOCK_STALE_MS = 30_000;
+
+export interface LocalOptions {
+  secret: string;
+  authtokPrompt: string | null;
+  user: string | null;
+  noStrictOwner: boolean;
+  allowedPerm: number;
+  debug: boolean;
+  passMode: 'prompt' | 'try' | 'use';
+  forwardPass: boolean;
+  noskewadj: boolean;
+  noIncrementHotp: boolean;
+  nullok: boolean;
+  echo: boolean;
+  gracePeriod: number;
+  allowReadonly: boolean;
+}
+
+export class LocalOptionError extends Error {}
+
+/** pam_google_authenticator's options, plus pam_tandem's own (mode=, timeout=, helper=, node=). */
+export function parseLocalArgs(args: readonly string[]): LocalOptions {
+  const o: LocalOptions = {
+    secret: '~/.google_authenticator',
+    authtokPrompt: null,
+    user: null,
+    noStrictOwner: false,
+    allowedPerm: 0o600,
+    debug: false,
+    passMode: 'prompt',
+    forwardPass: false,
+    noskewadj: false,
+    noIncrementHotp: false,
+    nullok: false,
+    echo: false,
+    gracePeriod: 0,
+    allowReadonly: false,
+  };
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    const name = eq === -1 ? a : a.slice(0, eq);
+    const value = eq === -1 ? null : a.slice(eq + 1);
+    if (value !== null) {
+      // pam_tandem's own arguments (conf= is accepted and ignored: local mode never reads it).
+      if (name === 'mode' || name === 'timeout' || name === 'helper' || name === 'node' || name === 'conf') continue;
+      if (name === 'secret') o.secret = value;
+      else if (name === 'authtok_prompt') o.authtokPrompt = value;
+      else if (name === 'user') o.user = value;
+      else if (name === 'allowed_perm') {
+        if (!/^[0-7]+$/.test(value) || parseInt(value, 8) === 0 || parseInt(value, 8) > 0o7777) {
+          throw new LocalOptionError(`Invalid permissions in setting "${a}". allowed_perm setting must be a positive octal integer.`);
+        }
+        o.allowedPerm = parseInt(value, 8);
+      } else if (name === 'grace_period') {
+        if (!/^[0-9]{1,10}$/.test(value)) throw new LocalOptionError(`Invalid value in setting "${a}".grace_period must be a positive number of seconds.`);
+        o.gracePeriod = Number(value);
+      } else throw new LocalOptionError(`Unrecognized option "${a}"`);
+      continue;
+    }
+    if (a === 'debug') o.debug = true;
+    else if (a === 'try_first_pass') o.passMode = 'try';
+    else if (a === 'use_first_pass') o.passMode = 'use';
+    else if (a === 'forward_pass') o.forwardPass = true;
+    else if (a === 'noskewadj') o.noskewadj = true;
+    else if (a === 'no_increment_hotp') o.noIncrementHotp = true;
+    else if (a === 'nullok') o.nullok = true;
+    else if (a === 'echo_verification_code' || a === 'echo-verification-code') o.echo = true;
+    else if (a === 'no_strict_owner') o.noStrictOwner = true;
+    else if (a === 'allow_readonly') o.allowReadonly = true;
+    else throw new LocalOptionError(`Unrecognized option "${a}"`);
+  }
+  return o;
+}
+
+/** §3.4: `~` at the start or after `/`, ${HOME}, ${USER}; home is null with user=. */
+export function expandSecretPath(spec: string, user: string, home: string | null): string {
+  let out = '';
+  let i = 0;
+  let justSubstituted = false;
+  while (i < spec.length) {
+    if (spec[i] === '~' && (i === 0 || spec[i - 1] === '/') && !justSubstituted) {
+      if (home === null) throw new LocalOptionError("Home dir in 'secret' not implemented when 'user' set");
+      out += home;
+      i += 1;
+      justSubstituted = true;
+    } else if (spec.startsWith('${HOME}', i)) {
+      if (home === null) throw new LocalOptionError("Home dir in 'secret' not implemented when 'user' set");
+      out += home;
+      i += 7;
+      justSubstituted = true;
+    } else if (spec.startsWith('${USER}', i)) {
+      out += user;
+      i += 7;
+      justSubstituted = true;
+    } else {
+      out += spec[i];
+      i += 1;
+      justSubstituted = false;
+    }
+  }
+  return out;
+}
+
+/** Switches the effective ids for file I/O and back (seteuid, as upstream's setfsuid). */
+export interface IdSwitch {
+  enter(uid: number, gid: number): void;
+  leave(): void;
+}
+
+export const processIdSwitch: IdSwitch = (() => {
+  let saved: { euid: number; egid: number; groups: number[] } | null = null;
+  return {
+    enter(uid: number, gid: number) {
+      if (process.geteuid?.() !== 0) return;
+      saved = { euid: process.geteuid(), egid: process.getegid!(), groups: process.getgroups!() };
+      process.setgroups!([gid]);
+      process.setegid!(gid);
+      process.seteuid!(uid);
+    },
+    leave() {
+      if (saved === null) return;
+      process.seteuid!(saved.euid);
+      process.setegid!(saved.egid);
+      process.setgroups!(saved.groups);
+      saved = null;
+    },
+  };
+})();
+
+export interface LocalDeps {
+  lookupPasswd: (key: string | number) => Promise<PasswdEntry | null>;
+  nowSec: () => number;
+  ids: IdSwitch;
+}
+
+export interface LocalRequest {
+  user: string | null;
+  rhost: string | null;
+  authtok: string | null;
+}
+
+export interface LocalIo {
+  conversation: Conversation;
+  setAuthtok: (text: string) => Promise<void>;
+  log: ClientLogger;
+}
+
+export type LocalOutcome = { result: 'success' | 'deny' | 'ignore'; reason: string };
+
+class FileProblem extends Error {
+  errno: string | undefined;
+  constructor(
+    msg: string,
+    readonly missing = false,
+    errno?: string,
+  ) {
+    super(msg);
+    this.errno = errno;
+  }
+}
+
+interface Loaded {
+  file: GaFile;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+}
+
+function errText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const map: Record<string, string> = {
+    ENOENT: 'No such file or directory',
+    EACCES: 'Permission denied',
+    EPERM: 'Operation not permitted',
+    ENOSPC: 'No space left on device',
+    EROFS: 'Read-only file system',
+    EIO: 'Input/output error',
+    EDQUOT: 'Disk quota exceeded',
+    ELOOP: 'Too many levels of symbolic links',
+  };
+  return (err.code !== undefined ? map[err.code] : undefined) ?? err.message ?? 'unknown error';
+}
+
+async function loadFile(path: string, user: string, expectedUid: number, ownerLabel: string, o: LocalOptions, log: (l: EngineLog) => void): Promise<Loaded> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new FileProblem(`Failed to read "${path}" for "${user}": ${errText(e)}`, missing);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new FileProblem(`Secret file "${path}" is not a regular file`);
+    const perm = st.mode & 0o3777;
+    if (o.debug) log({ level: 'debug', msg: `debug: Secret file permissions are ${'0' + perm.toString(8).padStart(3, '0')}. Allowed permissions are ${'0' + o.allowedPerm.toString(8).padStart(3, '0')}` });
+    if ((perm & ~o.allowedPerm) !== 0) {
+      throw new FileProblem(`Secret file "${path}" permissions (${'0' + perm.toString(8).padStart(3, '0')}) are more permissive than ${'0' + o.allowedPerm.toString(8).padStart(3, '0')}`);
+    }
+    if (!o.noStrictOwner && st.uid !== expectedUid) throw new FileProblem(`Secret file "${path}" must be owned by ${ownerLabel}`);
+    if (st.size < 1 || st.size > 64 * 1024) throw new FileProblem(`Invalid file size for "${path}"`);
+    const buf = Buffer.alloc(st.size + 1);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    let file: GaFile;
+    try {
+      file = parseGaFileBytes(buf.subarray(0, bytesRead));
+    } catch (e) {
+      if (!(e instanceof GaFileError)) throw e;
+      throw new FileProblem(e.problem === 'size' ? `Invalid file size for "${path}"` : `Invalid file contents in "${path}"`);
+    }
+    buf.fill(0);
+    return { file, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777 };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Advisory sidecar lock; returns the release function (a no-op when unlocked). */
+export async function acquireLock(path: string, waitMs = LOCK_WAIT_MS, staleMs = LOCK_STALE_MS): Promise<(() => Promise<void>) | 'timeout' | 'unavailable'> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + waitMs;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      const fh = await fsp.open(lock, 'wx', 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return async () => {
+        await fsp.unlink(lock).catch(() => undefined);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return 'unavailable';
+    }
+    try {
+      const st = await fsp.lstat(lock);
+      if (Date.now() - st.mtimeMs > staleMs) {
+        const again = await fsp.lstat(lock);
+        if (again.ino === st.ino) await fsp.unlink(lock).catch(() => undefined);
+        continue;
+      }
+    } catch {
+      continue;
+    }
+    if (Date.now() > deadline) return 'timeout';
+    await new Promise((r) => setTimeout(r, delay + Math.floor(Math.random() * delay)));
+  }
+}
+
+async function writeFile(path: string, loaded: Loaded, file: GaFile): Promise<void> {
+  const data = Buffer.from(serializeGaFile(file), 'latin1');
+  const tmp = `${path}~${randomBytes(6).toString('hex')}`;
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o400);
+  } catch (e) {
+    throw new FileProblem(`Failed to create tempfile "${tmp}": ${errText(e)}`, false, (e as NodeJS.ErrnoException).code);
+  }
+  let renamed = false;
+  try {
+    await fh.chmod(loaded.mode);
+    await fh.writeFile(data);
+    await fh.sync();
+    const st = await fh.stat();
+    if (st.size !== data.length || st.size === 0) throw new FileProblem(`temp file size ${st.size}. Should be non-zero and ${data.length}`);
+    await fh.close();
+    const now = await fsp.stat(path);
+    if (now.ino !== loaded.ino || now.size !== loaded.size || now.mtimeMs !== loaded.mtimeMs) {
+      throw new FileProblem(`Secret file "${path}" changed while trying to use scratch code`);
+    }
+    await fsp.rename(tmp, path);
+    renamed = true;
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    if (e instanceof FileProblem) throw e;
+    throw new FileProblem(`Failed to update secret file "${path}": ${errText(e)}`, false, (e as NodeJS.ErrnoException).code);
+  } finally {
+    if (!renamed) await fsp.unlink(tmp).catch(() => undefined);
+  }
+}
+
+const WRITE_ERRORS = new Set(['EPERM', 'ENOSPC', 'EROFS', 'EIO', 'EDQUOT']);
+
+/** The whole local-mode decision. Never throws for user/file problems: it denies. */
+export async function runLocalMode(args: readonly string[], req: LocalRequest, io: LocalIo, deps: LocalDeps): Promise<LocalOutcome> {
+  const logs = (l: EngineLog): void => {
+    if (l.level === 'debug' && !debugOn) return;
+    io.log.log(l.level, l.msg);
+  };
+  let debugOn = args.includes('debug');
+  let o: LocalOptions;
+  try {
+    o = parseLocalArgs(args);
+  } catch (e) {
+    if (!(e instanceof LocalOptionError)) throw e;
+    io.log.log('error', e.message);
+    return { result: 'deny', reason: 'bad-argument' };
+  }
+  debugOn = o.debug;
+  const user = req.user;
+  if (user === null || user === '') {
+    io.log.log('error', 'pam_get_user() failed to get a user name when checking verification code');
+    return { result: 'deny', reason: 'no-user' };
+  }
+  logs({ level: 'debug', msg: `debug: start of google_authenticator for "${user}"` });
+  const outcome = await decideLocal(o, user, req, io, deps, logs);
+  logs({ level: 'debug', msg: `debug: end of google_authenticator for "${user}". Result: ${outcome.result === 'success' ? 'Success' : outcome.result === 'ignore' ? 'The return value should be ignored by PAM dispatch' : 'Authentication failure'}` });
+  return outcome;
+}
+
+async function decideLocal(o: LocalOptions, user: string, req: LocalRequest, io: LocalIo, deps: LocalDeps, logs: (l: EngineLog) => void): Promise<LocalOutcome> {
+  const deny = (reason: string): LocalOutcome => ({ result: 'deny', reason });
+  // A prompt that goes nowhere: "cannot use this file" paths still ask (no 2FA-configured oracle).
+  const askAnyway = async (): Promise<void> => {
+    if (o.passMode === 'use') return;
+    await prompt();
+  };
+  let answer: string | null = null;
+  let asked = false;
+  const prompt = async (): Promise<string | null> => {
+    if (asked) return answer;
+    asked = true;
+    const text = o.authtokPrompt ?? (o.forwardPass ? 'Password & verification code: ' : 'Verification code: ');
+    const a = o.echo ? await io.conversation.promptEchoOn(text) : await io.conversation.promptEchoOff(text);
+    answer = a;
+    if (a === null || a === '') logs({ level: 'error', msg: 'Did not receive verification code from user' });
+    else if (a.startsWith('\b')) logs({ level: 'info', msg: "Dummy password supplied by PAM. Did OpenSSH 'PermitRootLogin <anything but yes>' or some other config block this login?" });
+    return a;
+  };
+
+  // 1. the account whose file and privileges apply
+  if (user.includes('/') || user === '.' || user === '..' || user.includes('\0')) {
+    logs({ level: 'error', msg: `user("${user}") not found` });
+    await askAnyway();
+    return deny('user-unknown');
+  }
+  let owner: PasswdEntry | null;
+  let ownerLabel: string;
+  let home: string | null = null;
+  if (o.user !== null) {
+    owner = await deps.lookupPasswd(/^[0-9]+$/.test(o.user) ? Number(o.user) : o.user);
+    if (owner === null) {
+      logs({ level: 'error', msg: `Failed to look up user "${o.user}"` });
+      return deny('user-unknown');
+    }
+    ownerLabel = `user id ${owner.uid}`;
+  } else {
+    owner = await deps.lookupPasswd(user);
+    if (owner === null || !owner.home.startsWith('/')) {
+      logs({ level: 'error', msg: `user("${user}") not found` });
+      await askAnyway();
+      return deny('user-unknown');
+    }
+    home = owner.home;
+    ownerLabel = `"${user}"`;
+  }
+  let path: string;
+  try {
+    path = expandSecretPath(o.secret, user, home);
+  } catch (e) {
+    if (!(e instanceof LocalOptionError)) throw e;
+    logs({ level: 'error', msg: e.message });
+    return deny('bad-argument');
+  }
+  const ownerIds = owner;
+  const asOwner = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      deps.ids.enter(ownerIds.uid, ownerIds.gid);
+    } catch {
+      logs({ level: 'error', msg: `Failed to change user id to "${o.user ?? user}"` });
+      throw new FileProblem('priv');
+    }
+    try {
+      return await fn();
+    } finally {
+      deps.ids.leave();
+    }
+  };
+  const verifyOpts = (nowSec: number): VerifyOptions => ({
+    nowSec,
+    path,
+    user,
+    forwardPass: o.forwardPass,
+    noskewadj: o.noskewadj,
+    noIncrementHotp: o.noIncrementHotp,
+    gracePeriod: o.gracePeriod,
+    rhost: req.rhost,
+  });
+
+  // A locked read-modify-write; `fn` returns the new file (or null: nothing to write).
+  type TxResult<T> = { ok: true; value: T; writeFailed: boolean } | { ok: false; problem: FileProblem };
+  const transaction = async <T>(fn: (loaded: Loaded) => { value: T; write: GaFile | null }): Promise<TxResult<T>> => {
+    try {
+      return await asOwner(async () => {
+        const release = await acquireLock(path);
+        if (release === 'timeout') return { ok: false, problem: new FileProblem(`Timed out waiting for the lock on "${path}"`) };
+        try {
+          const loaded = await loadFile(path, user, ownerIds.uid, ownerLabel, o, logs);
+          logs({ level: 'debug', msg: `debug: "${path}" read` });
+          const r = fn(loaded);
+          let writeFailed = false;
+          if (r.write !== null) {
+            try {
+              await writeFile(path, loaded, r.write);
+              logs({ level: 'debug', msg: `debug: "${path}" written` });
+            } catch (e) {
+              writeFailed = true;
+              logs({ level: 'error', msg: e instanceof Error ? e.message : 'write failed' });
+              const code = e instanceof FileProblem ? e.errno : undefined;
+              if (code !== undefined && WRITE_ERRORS.has(code)) await io.conversation.error(`Error "${errText(e instanceof FileProblem ? { code } : e)}" while writing config`);
+            }
+          }
+          return { ok: true as const, value: r.value, writeFailed };
+        } finally {
+          if (typeof release === 'function') await release();
+        }
+      });
+    } catch (e) {
+      if (e instanceof FileProblem) return { ok: false, problem: e };
+      throw e;
+    }
+  };
+
+  // 2. first transaction: checks, RATE_LIMIT, grace period, AUTHTOK dry run
+  const now1 = deps.nowSec();
+  type Phase1 = { stop: 'exceeded' | 'invalid' | null; grace: boolean; authtokVerdict: 'success' | 'error' | 'nomatch' | null };
+  const useAuthtok = o.passMode !== 'prompt' ? req.authtok : null;
+  const p1 = await transaction<Phase1>((loaded) => {
+    const rl = applyRateLimit(loaded.file, now1, path);
+    rl.logs.forEach(logs);
+    if (rl.stop === 'invalid') return { value: { stop: 'invalid', grace: false, authtokVerdict: null }, write: null };
+    if (withinGracePeriod(rl.file, req.rhost, o.gracePeriod, now1)) {
+      logs({ level: 'info', msg: `within grace period: "${user}"` });
+      return { value: { stop: null, grace: true, authtokVerdict: null }, write: null };
+    }
+    let authtokVerdict: Phase1['authtokVerdict'] = null;
+    if (rl.stop === null && useAuthtok !== null) {
+      authtokVerdict = verifyCode(rl.file, { authtok: useAuthtok, answer: null }, verifyOpts(now1)).verdict;
+    }
+    return { value: { stop: rl.stop, grace: false, authtokVerdict }, write: rl.changed ? rl.file : null };
+  });
+  if (!p1.ok) {
+    if (p1.problem.message !== 'priv') {
+      if (p1.problem.missing && o.nullok) return { result: 'ignore', reason: 'nullok' };
+      logs({ level: 'error', msg: p1.problem.message });
+      if (p1.problem.missing) logs({ level: 'warning', msg: `No secret configured for user ${user}, asking for code anyway.` });
+      await askAnyway();
+      logs({ level: 'error', msg: `Invalid verification code for ${user}` });
+    }
+    return deny('file');
+  }
+  if (p1.value.grace) return { result: 'success', reason: 'grace-period' };
+  if (p1.value.stop !== null) return deny('rate-limit');
+
+  // 3. prompt (unless the AUTHTOK already decided)
+  if (p1.value.authtokVerdict === 'nomatch' || p1.value.authtokVerdict === null) {
+    if (o.passMode === 'prompt' || o.passMode === 'try') await prompt();
+  }
+
+  // 4. second transaction: verify against the current file and persist
+  const now2 = deps.nowSec();
+  const p2 = await transaction((loaded) => {
+    const r = verifyCode(loaded.file, { authtok: useAuthtok, answer }, verifyOpts(now2));
+    r.logs.forEach(logs);
+    if (r.verdict === 'success') logs({ level: 'info', msg: `Accepted google_authenticator for ${user}` });
+    else logs({ level: 'error', msg: `Invalid verification code for ${user}` });
+    return { value: r, write: r.changed ? r.file : null };
+  });
+  if (!p2.ok) {
+    if (p2.problem.message !== 'priv') logs({ level: 'error', msg: p2.problem.message });
+    return deny('file');
+  }
+  if (p2.value.verdict !== 'success') return deny('invalid-code');
+  if (p2.writeFailed && !o.allowReadonly) return deny('write-failed');
+  if (p2.writeFailed) logs({ level: 'warning', msg: `allow_readonly: accepted although "${path}" could not be updated` });
+  if (o.forwardPass && p2.value.password !== null) await io.setAuthtok(p2.value.password);
+  return { result: 'success', reason: 'authenticated' };
+}
