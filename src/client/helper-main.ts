@@ -18,9 +18,10 @@ import type { DuoApi } from './http/duo-client.js';
 import { formatLogLine, type ClientLogger } from './log.js';
 import { runLoginFlow, type Conversation, type LoginOutcome } from './login-flow.js';
 import { LineReader, ProtocolViolation, ProtocolWriter, readRequest, type HelperRequest } from './line-protocol.js';
-import { dropPrivileges, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
+import { dropEffectivePrivileges, dropPrivileges, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
 import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
 import { processIdSwitch, runLocalMode, type LocalDeps } from './local/ga-local.js';
+import { isLocalOption, runOfflineFallback } from './local/offline-fallback.js';
 
 export const HELPER_VERSION = '0.1.0';
 const MOTD = '/etc/motd';
@@ -74,6 +75,11 @@ export interface HelperDeps {
   lookupPasswd: (key: string | number) => Promise<PasswdEntry | null>;
   lookupGroups: (name: string) => Promise<string[]>;
   dropPrivileges: () => Promise<DropResult>;
+  /**
+   * offline_fallback = local: drop only the effective ids, so that `regain` can take root back
+   * for the local code file check. Defaults to the real one.
+   */
+  dropEffectivePrivileges?: () => Promise<{ result: DropResult; regain: () => void }>;
   localIp: () => Promise<string | null>;
   hostname: () => string;
   openApi: (config: ClientConfig, ca: string | null, program: ClientProgram, log: ClientLogger) => DuoApi;
@@ -152,9 +158,15 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
       deps.local ?? { lookupPasswd: deps.lookupPasswd, nowSec: () => Math.floor(Date.now() / 1000), ids: processIdSwitch },
     );
   }
+  // pam_tandem's google-authenticator options (secret=, user=, ...) are for the offline
+  // fallback only; without `[tandem] offline_fallback = local` they are refused below.
+  const localArgs = mode === 'pam' ? req.args.filter(isLocalOption) : [];
   let args: HelperArgs;
   try {
-    args = parseHelperArgs(req.args, mode);
+    args = parseHelperArgs(
+      req.args.filter((a) => mode !== 'pam' || !isLocalOption(a)),
+      mode,
+    );
   } catch (e) {
     if (!(e instanceof BadArgument)) throw e;
     log.log('error', e.message);
@@ -176,6 +188,12 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
     if (!(e instanceof ClientConfigError)) throw e;
     log.log('error', 'Config error, login denied', { detail: e.message });
     return { result: 'deny', reason: 'config' };
+  }
+  const offline = config.offlineFallback === 'local';
+  if (localArgs.length > 0 && !offline) {
+    const name = localArgs[0]!.split('=')[0]!.slice(0, 64);
+    log.log('error', `${new BadArgument(name).message} (google-authenticator options need [tandem] offline_fallback = local)`);
+    return { result: 'deny', reason: 'bad-argument' };
   }
 
   // 3. the account, and its groups when they matter.
@@ -205,6 +223,8 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
   const remoteHost = mode === 'pam' ? (req.items.rhost ?? null) : (req.env.SSH_CONNECTION ?? args.host ?? null);
   const envPasscode = mode === 'login' && config.acceptEnvFactor ? (req.env.DUO_PASSCODE ?? null) : null;
 
+  let regainRoot: (() => void) | null = null;
+  const localDeps: LocalDeps = deps.local ?? { lookupPasswd: deps.lookupPasswd, nowSec: () => Math.floor(Date.now() / 1000), ids: processIdSwitch };
   const outcome: LoginOutcome = await runLoginFlow(
     {
       config,
@@ -223,12 +243,33 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
       conversation: conversationOver(writer),
       log,
       beforeNetwork: async () => {
-        const r = await deps.dropPrivileges();
+        let r: DropResult;
+        if (offline) {
+          const d = await (deps.dropEffectivePrivileges ?? (() => dropEffectivePrivileges((n) => lookupPasswd(n))))();
+          r = d.result;
+          regainRoot = d.regain;
+        } else {
+          r = await deps.dropPrivileges();
+        }
         if (r === 'dropped') log.log('debug', `dropped privileges to ${SERVICE_ACCOUNT}`);
         if (r === 'no-account') log.log('warning', `no ${SERVICE_ACCOUNT} account: talking to the server as root`);
       },
       localIp: deps.localIp,
       openApi: () => deps.openApi(config, ca, mode, log),
+      offlineCheck: offline
+        ? async () => {
+            // Root again (effective ids only were dropped) to read the root-owned file.
+            regainRoot?.();
+            const authtok = req.authtok === null ? null : req.authtok.toString('utf8');
+            const fallbackArgs = [...config.offlineOptions, ...localArgs, ...(args.debug ? ['debug'] : [])];
+            return runOfflineFallback(
+              fallbackArgs,
+              { user: pw.name, rhost: req.items.rhost ?? null, authtok },
+              { conversation: conversationOver(writer), setAuthtok: (t) => writer.setAuthtok(t), log },
+              localDeps,
+            );
+          }
+        : undefined,
     },
   );
 

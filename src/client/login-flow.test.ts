@@ -335,3 +335,76 @@ describe('failmode and failures', () => {
     expect(api.closed).toBe(true);
   });
 });
+
+describe('offline_fallback = local: only where failmode would apply', () => {
+  const unreachable = (): never => {
+    throw new DuoCallError('unreachable', "Couldn't connect to tandem.example.com:443: ECONNREFUSED");
+  };
+  const failed = (): never => {
+    throw new DuoCallError('failed', 'Invalid ikey or skey', 401);
+  };
+  async function runOffline(api: FakeApi, local: 'success' | 'deny', over: Partial<LoginFlowInput['config']> = {}, conv = new FakeConv()) {
+    const log = logger();
+    let checks = 0;
+    const outcome = await runLoginFlow(input({ service: 'sshd', config: { failmode: 'safe', offlineFallback: 'local', ...over } }), {
+      conversation: conv,
+      log,
+      localIp: async () => '192.0.2.2',
+      openApi: () => api,
+      offlineCheck: async () => {
+        checks++;
+        return { result: local, path: '/var/lib/tandem/alice', reason: local === 'success' ? 'authenticated' : 'invalid-code' };
+      },
+    });
+    return { outcome, log: log.lines, checks };
+  }
+
+  it('unreachable before any auth → the local check decides (success), replacing failsafe, logged', async () => {
+    const r = await runOffline(new FakeApi({ ping: unreachable }), 'success');
+    expect(r.checks).toBe(1);
+    expect(r.outcome).toEqual({ result: 'success', reason: 'offline-local' });
+    expect(r.log).toContain("[warning] Tandem server unreachable; checked local code file /var/lib/tandem/alice for 'alice': accepted from 203.0.113.7");
+    expect(r.log.join('\n')).not.toContain('Failsafe');
+  });
+
+  it('unreachable, wrong local code → deny even with failmode safe', async () => {
+    const r = await runOffline(new FakeApi({ preauth: unreachable }), 'deny');
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'offline-local' });
+    expect(r.log.at(-1)).toContain("for 'alice': denied (invalid-code)");
+  });
+
+  it('a failed call (401, TLS, signature) → no local check', async () => {
+    const r = await runOffline(new FakeApi({ preauth: failed }), 'success');
+    expect(r.checks).toBe(0);
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'error' });
+  });
+
+  it('a server deny → no local check', async () => {
+    const api = new FakeApi({ auth: () => ({ kind: 'final', result: 'deny', statusMsg: 'Incorrect passcode.' }) });
+    const r = await runOffline(api, 'success', { prompts: 1 }, new FakeConv(['1']));
+    expect(r.checks).toBe(0);
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'max-attempts' });
+  });
+
+  it('a preauth deny → no local check', async () => {
+    const r = await runOffline(new FakeApi({ preauth: () => ({ result: 'deny', statusMsg: 'Locked out' }) }), 'success');
+    expect(r.checks).toBe(0);
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'preauth-deny' });
+  });
+
+  it('unreachable after an auth request was sent → no local check', async () => {
+    const api = new FakeApi({
+      preauth: (n) => (n === 0 ? MENU : unreachable()),
+      auth: () => ({ kind: 'final', result: 'deny', statusMsg: 'Incorrect passcode. Please try again.' }),
+    });
+    const r = await runOffline(api, 'success', {}, new FakeConv(['1', '1']));
+    expect(r.checks).toBe(0);
+    expect(r.outcome).toEqual({ result: 'deny', reason: 'error' });
+  });
+
+  it('offline_fallback = none keeps failmode', async () => {
+    const r = await runOffline(new FakeApi({ ping: unreachable }), 'deny', { offlineFallback: 'none' });
+    expect(r.checks).toBe(0);
+    expect(r.outcome).toEqual({ result: 'success', reason: 'failsafe' });
+  });
+});

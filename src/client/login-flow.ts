@@ -18,6 +18,8 @@
 //
 // failmode: only a DuoCallError of kind `unreachable` — which the client produces only before
 // any auth request has been sent — lets `safe` allow ("Failsafe"); everything else denies.
+// `[tandem] offline_fallback = local` replaces failmode in exactly that case: the local
+// google-authenticator check (deps.offlineCheck) decides, and is logged; never after a deny.
 import { clientAddress } from './address.js';
 import { displayText } from './display-text.js';
 import { allNegatedWords, groupsRequire2fa } from './groups.js';
@@ -40,6 +42,8 @@ export interface LoginFlowConfig {
   autopush: boolean;
   prompts: number;
   fallbackLocalIp: boolean;
+  /** `[tandem] offline_fallback`; absent means none. */
+  offlineFallback?: 'local' | 'none';
 }
 
 export interface LoginFlowInput {
@@ -73,10 +77,22 @@ export interface LoginFlowDeps {
   localIp: () => Promise<string | null>;
   /** The server API, opened after beforeNetwork. */
   openApi: () => DuoApi;
+  /**
+   * The offline fallback's local check (offline_fallback = local), run only when the server was
+   * unreachable before any auth request was sent. Without it, that case denies.
+   */
+  offlineCheck?: () => Promise<OfflineCheckResult>;
 }
 
-export type SuccessReason = 'authenticated' | 'groups-bypass' | 'preauth-allow' | 'failsafe';
-export type DenyReason = 'preauth-deny' | 'enroll' | 'no-default-factor' | 'cancelled' | 'max-attempts' | 'failsecure' | 'error';
+export interface OfflineCheckResult {
+  result: 'success' | 'deny';
+  /** The local code file checked (null when it was never worked out). */
+  path: string | null;
+  reason: string;
+}
+
+export type SuccessReason = 'authenticated' | 'groups-bypass' | 'preauth-allow' | 'failsafe' | 'offline-local';
+export type DenyReason = 'preauth-deny' | 'enroll' | 'no-default-factor' | 'cancelled' | 'max-attempts' | 'failsecure' | 'offline-local' | 'error';
 export type LoginOutcome = { result: 'success'; reason: SuccessReason } | { result: 'deny'; reason: DenyReason };
 
 /** duo_unix polls at most 20 times; HEAD (and we) deny when that never settles. */
@@ -194,6 +210,18 @@ export async function runLoginFlow(input: LoginFlowInput, deps: LoginFlowDeps): 
     return { result: 'deny', reason: 'max-attempts' };
   } catch (e) {
     if (!(e instanceof DuoCallError)) throw e;
+    if (e.kind === 'unreachable' && !api.authSent && config.offlineFallback === 'local') {
+      api.close();
+      if (deps.offlineCheck === undefined) {
+        log.log('error', 'Tandem server unreachable; no local check available, login denied', { user: input.osUser, ip: ipaddr, detail: e.message });
+        return { result: 'deny', reason: 'offline-local' };
+      }
+      log.log('debug', 'Tandem server unreachable; trying the local code file (offline_fallback = local)', { user: input.osUser, ip: ipaddr, detail: e.message });
+      const r = await deps.offlineCheck();
+      const result = r.result === 'success' ? 'accepted' : `denied (${r.reason})`;
+      log.log('warning', `Tandem server unreachable; checked local code file ${r.path ?? '(none)'} for '${input.osUser}': ${result}`, { ip: ipaddr });
+      return { result: r.result, reason: 'offline-local' };
+    }
     if (e.kind === 'unreachable' && !api.authSent && config.failmode === 'safe') {
       log.log('warning', 'Failsafe Tandem login', { user, ip: ipaddr, detail: e.message });
       return { result: 'success', reason: 'failsafe' };

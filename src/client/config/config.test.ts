@@ -290,3 +290,35 @@ describe('loadClientConfig: the file', () => {
     expect(readCaFile(file('ca.pem', '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n', 0o644))).toContain('BEGIN CERTIFICATE');
   });
 });
+
+describe('[tandem] offline_fallback / offline_options', () => {
+  it('defaults to none, no options', () => {
+    const { config } = parse(BASE);
+    expect(config.offlineFallback).toBe('none');
+    expect(config.offlineOptions).toEqual([]);
+  });
+
+  it('reads local and none, and the google-authenticator options', () => {
+    const { config, warnings } = parse(BASE + '[tandem]\noffline_fallback = local\noffline_options = secret=/var/lib/tandem/${USER}  user=root\n');
+    expect(warnings).toEqual([]);
+    expect(config.offlineFallback).toBe('local');
+    expect(config.offlineOptions).toEqual(['secret=/var/lib/tandem/${USER}', 'user=root']);
+    expect(parse(BASE + '[tandem]\noffline_fallback = none\n').config.offlineFallback).toBe('none');
+  });
+
+  it('outside [tandem] it is an unknown duo key (warned, no effect)', () => {
+    const { config, warnings } = parse(BASE + 'offline_fallback = local\n');
+    expect(config.offlineFallback).toBe('none');
+    expect(warnings[0]).toContain("unknown key 'offline_fallback'");
+  });
+
+  it.each([
+    ['a bad value', 'offline_fallback = Local\n'],
+    ['yes is not a mode', 'offline_fallback = yes\n'],
+    ['an unknown google-authenticator option', 'offline_options = secret=/x frobnicate\n'],
+    ['a bad allowed_perm', 'offline_options = allowed_perm=9\n'],
+  ])('%s → error naming the line', (_name, extra) => {
+    const e = parseError(BASE + '[tandem]\n' + extra);
+    expect(e.line).toBe(7);
+  });
+});

@@ -1,11 +1,13 @@
 // From INI entries to a validated ClientConfig. duo_unix's value syntax (duo_unix.md §1.2), but
 // closed where duo_unix fails open (§0, §7): a bad value, a missing host/ikey/skey, a missing
 // cafile, `noverify` or an empty `cafile` (without `[tandem] allow_insecure_tls = yes`) are errors;
-// an unknown key is a warning that changes nothing else; no `failmode` means `secure`.
+// an unknown key is a warning that changes nothing else; no `failmode` means `secure`;
+// no `[tandem] offline_fallback` means `none`.
 //
 // Sections: duo_unix ignores section names, so keys outside `[tandem]` (none, `[duo]`, or any
 // other name, which is warned about) are duo_unix keys. `[tandem]` holds only our extensions.
 // Messages name the key, never its value: the skey may be on the line.
+import { LocalOptionError, parseLocalArgs } from '../local/ga-local.js';
 import { IniSyntaxError, parseIni, type IniEntry } from './ini.js';
 import { ClientConfigError, type ClientConfig, type ClientProgram, type LoadedConfig, type ProxyConfig } from './types.js';
 
@@ -45,6 +47,8 @@ interface Draft {
   noverify: boolean;
   motd: boolean;
   allowInsecureTls: boolean;
+  offlineFallback: 'local' | 'none';
+  offlineOptions: string[];
 }
 
 class Ctx {
@@ -249,6 +253,22 @@ function tandemKey(ctx: Ctx, d: Draft, e: PairEntry): void {
     case 'allow_insecure_tls':
       d.allowInsecureTls = bool(ctx, e);
       return;
+    case 'offline_fallback':
+      if (e.value !== 'local' && e.value !== 'none') ctx.fail(e.line, "Invalid offline_fallback (must be exactly 'local' or 'none')");
+      d.offlineFallback = e.value;
+      return;
+    case 'offline_options': {
+      // google-authenticator module options (secret=, user=, ...), checked as local mode checks them.
+      const words = e.value.split(' ').filter((w) => w !== '');
+      try {
+        parseLocalArgs(words);
+      } catch (err) {
+        if (!(err instanceof LocalOptionError)) throw err;
+        ctx.fail(e.line, `Invalid offline_options: ${err.message}`);
+      }
+      d.offlineOptions = words;
+      return;
+    }
     default:
       ctx.warn(e.line, `unknown [tandem] key '${e.key}' ignored`);
   }
@@ -279,6 +299,8 @@ export function parseClientConfig(text: string, file: string, program: ClientPro
     noverify: false,
     motd: false,
     allowInsecureTls: false,
+    offlineFallback: 'none',
+    offlineOptions: [],
   };
   for (const e of entries) {
     if (e.kind === 'section') {
@@ -316,6 +338,8 @@ export function parseClientConfig(text: string, file: string, program: ClientPro
     noverify: d.noverify,
     motd: d.motd,
     allowInsecureTls: d.allowInsecureTls,
+    offlineFallback: d.offlineFallback,
+    offlineOptions: d.offlineOptions,
     tlsVerify: !insecure,
   };
   if (!config.tlsVerify) ctx.warnings.push(`${file}: TLS verification is OFF (allow_insecure_tls = yes)`);

@@ -3,6 +3,9 @@
 
 export type Failmode = 'safe' | 'secure';
 
+/** `[tandem] offline_fallback`: what replaces failmode when the server could not be reached. */
+export type OfflineFallback = 'local' | 'none';
+
 /** Which program reads the file: pam_duo.conf and login_duo.conf differ in a few keys (motd, accept_env_factor). */
 export type ClientProgram = 'pam' | 'login';
 
@@ -43,6 +46,10 @@ export interface ClientConfig {
   motd: boolean;
   /** [tandem] allow_insecure_tls: permits noverify / an empty cafile. */
   allowInsecureTls: boolean;
+  /** [tandem] offline_fallback: `local` checks a root-owned google-authenticator file when the server is unreachable. */
+  offlineFallback: OfflineFallback;
+  /** [tandem] offline_options: google-authenticator module options for that check (space-separated words). */
+  offlineOptions: string[];
   /** false only when noverify or an empty cafile was explicitly allowed by allow_insecure_tls. */
   tlsVerify: boolean;
 }

@@ -23,7 +23,7 @@
 // and rename only if the original still has the inode/size/mtime we read (upstream's check).
 // File I/O runs with the effective uid/gid of the user (or user=), like upstream's setfsuid.
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp, constants as fsc, type Stats } from 'node:fs';
 import { GaFileError, parseGaFileBytes, serializeGaFile, type GaFile } from '../../protocol/ga-file.js';
 import type { Conversation } from '../login-flow.js';
 import type { ClientLogger } from '../log.js';
@@ -165,6 +165,11 @@ export interface LocalDeps {
   lookupPasswd: (key: string | number) => Promise<PasswdEntry | null>;
   nowSec: () => number;
   ids: IdSwitch;
+  /**
+   * An extra check of the opened file (its fstat) before it is read: a message refuses it (the
+   * offline fallback's ownership rules). Absent in plain local mode.
+   */
+  fileCheck?: (path: string, st: Stats) => Promise<string | null>;
 }
 
 export interface LocalRequest {
@@ -177,6 +182,8 @@ export interface LocalIo {
   conversation: Conversation;
   setAuthtok: (text: string) => Promise<void>;
   log: ClientLogger;
+  /** Told the expanded secret file path once it is known (for the offline fallback's log line). */
+  onPath?: (path: string) => void;
 }
 
 export type LocalOutcome = { result: 'success' | 'deny' | 'ignore'; reason: string };
@@ -216,7 +223,15 @@ function errText(e: unknown): string {
   return (err.code !== undefined ? map[err.code] : undefined) ?? err.message ?? 'unknown error';
 }
 
-async function loadFile(path: string, user: string, expectedUid: number, ownerLabel: string, o: LocalOptions, log: (l: EngineLog) => void): Promise<Loaded> {
+async function loadFile(
+  path: string,
+  user: string,
+  expectedUid: number,
+  ownerLabel: string,
+  o: LocalOptions,
+  log: (l: EngineLog) => void,
+  fileCheck?: (path: string, st: Stats) => Promise<string | null>,
+): Promise<Loaded> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
@@ -227,6 +242,8 @@ async function loadFile(path: string, user: string, expectedUid: number, ownerLa
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new FileProblem(`Secret file "${path}" is not a regular file`);
+    const refused = fileCheck === undefined ? null : await fileCheck(path, st);
+    if (refused !== null) throw new FileProblem(refused);
     const perm = st.mode & 0o3777;
     if (o.debug) log({ level: 'debug', msg: `debug: Secret file permissions are ${'0' + perm.toString(8).padStart(3, '0')}. Allowed permissions are ${'0' + o.allowedPerm.toString(8).padStart(3, '0')}` });
     if ((perm & ~o.allowedPerm) !== 0) {
@@ -395,6 +412,7 @@ async function decideLocal(o: LocalOptions, user: string, req: LocalRequest, io:
     logs({ level: 'error', msg: e.message });
     return deny('bad-argument');
   }
+  io.onPath?.(path);
   const ownerIds = owner;
   const asOwner = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -428,7 +446,7 @@ async function decideLocal(o: LocalOptions, user: string, req: LocalRequest, io:
         const release = await acquireLock(path);
         if (release === 'timeout') return { ok: false, problem: new FileProblem(`Timed out waiting for the lock on "${path}"`) };
         try {
-          const loaded = await loadFile(path, user, ownerIds.uid, ownerLabel, o, logs);
+          const loaded = await loadFile(path, user, ownerIds.uid, ownerLabel, o, logs, deps.fileCheck);
           logs({ level: 'debug', msg: `debug: "${path}" read` });
           const r = fn(loaded);
           let writeFailed = false;
