@@ -20,7 +20,8 @@ import { runLoginFlow, type Conversation, type LoginOutcome } from './login-flow
 import { LineReader, ProtocolViolation, ProtocolWriter, readRequest, type HelperRequest } from './line-protocol.js';
 import { dropEffectivePrivileges, dropPrivileges, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
 import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
-import { processIdSwitch, runLocalMode, type LocalDeps } from './local/ga-local.js';
+import { processIdSwitch } from './local/id-switch.js';
+import { runLocalMode, type LocalDeps } from './local/ga-local.js';
 import { isLocalOption, runOfflineFallback } from './local/offline-fallback.js';
 
 export const HELPER_VERSION = '0.1.0';

@@ -7,7 +7,7 @@
 // Sections: duo_unix ignores section names, so keys outside `[tandem]` (none, `[duo]`, or any
 // other name, which is warned about) are duo_unix keys. `[tandem]` holds only our extensions.
 // Messages name the key, never its value: the skey may be on the line.
-import { LocalOptionError, parseLocalArgs } from '../local/ga-local.js';
+import { LocalOptionError, parseLocalArgs } from '../local/local-options.js';
 import { IniSyntaxError, parseIni, type IniEntry } from './ini.js';
 import { ClientConfigError, type ClientConfig, type ClientProgram, type LoadedConfig, type ProxyConfig } from './types.js';
 

@@ -1,7 +1,7 @@
 // pam_google_authenticator's algorithms over a google-authenticator file, pure: the file, the
 // clock (seconds) and the user's input are parameters; the result is the new file, whether it
 // changed, and the log lines (upstream's texts, reference §3.14 — minus scratch code values).
-// I/O, locking and prompting live in ga-local.ts.
+// I/O and locking live in secret-file.ts, prompting and the flow in ga-local.ts.
 import {
   decodeGaSecret,
   getGaOption,

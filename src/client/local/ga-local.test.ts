@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Conversation } from '../login-flow.js';
 import type { ClientLogger } from '../log.js';
 import type { PasswdEntry } from '../users.js';
-import { acquireLock, expandSecretPath, parseLocalArgs, runLocalMode, LocalOptionError, type LocalDeps } from './ga-local.js';
+import { runLocalMode, type LocalDeps } from './ga-local.js';
+import { expandSecretPath, LocalOptionError, parseLocalArgs } from './local-options.js';
+import { acquireLock } from './secret-file.js';
 
 const T = '2SH3V3GDW7ZNMGYE\n" TOTP_AUTH\n';
 let dir: string;
