@@ -222,6 +222,19 @@ describe('pam_tandem, GECOS', () => {
     expect(entriesFor(await auditLog(srv), alias, 'auth')).toEqual([expect.objectContaining({ result: 'allow' })]);
     expect(entriesFor(await auditLog(srv), local)).toEqual([]);
   });
+
+  it('send_gecos = yes (gecos_delim and gecos_username_pos left at their defaults): the Tandem user is the whole GECOS field', async () => {
+    const local = await accounts.user('gsend');
+    const alias = accounts.name('gsalias');
+    execFileSync('usermod', ['-c', alias, local]);
+    await srv.json(['user', 'create', alias]);
+    const { secret } = await srv.json<{ secret: string }>(['token', 'add', alias, '--type', 'totp']);
+    const r = await pam('sshd', local, conf('gsend.conf', { send_gecos: true }), { answers: [{ when: PROMPT, send: totp(secret) }] });
+    ok(r);
+    expect(r.output).toContain(`Tandem two-factor login for ${alias}`);
+    expect(entriesFor(await auditLog(srv), alias, 'auth')).toEqual([expect.objectContaining({ result: 'allow', ipaddr: RHOST })]);
+    expect(entriesFor(await auditLog(srv), local)).toEqual([]);
+  });
 });
 
 describe('pam_tandem, groups', () => {
@@ -283,6 +296,20 @@ describe('pam_tandem, failmode: only an unreachable server lets `safe` through',
     const none = await pam('sshd', u.name, writeTandemConf(work, 'fm-none.conf', text));
     denied(none);
     expect(none.output).toMatch(/Failsecure Tandem login/);
+  });
+
+  it('a host name that does not resolve (unreachable before any request): safe allows without a prompt, secure denies', async () => {
+    const u = await enrolled('fmdns');
+    const host = 'tandem-nowhere.invalid:8443';
+    const safe = await pam('sshd', u.name, conf('fmdns-safe.conf', { host, failmode: 'safe' }), { answers: [{ when: PROMPT, send: totp(u.secret) }] });
+    ok(safe);
+    expect(safe.answered).toBe(0);
+    expect(safe.output).toMatch(/Failsafe Tandem login/);
+    const secure = await pam('sshd', u.name, conf('fmdns-secure.conf', { host, failmode: 'secure' }), { answers: [{ when: PROMPT, send: totp(u.secret) }] });
+    denied(secure);
+    expect(secure.answered).toBe(0);
+    expect(secure.output).toMatch(/Failsecure Tandem login/);
+    expect(entriesFor(await auditLog(srv), u.name)).toEqual([]);
   });
 });
 
@@ -548,6 +575,17 @@ describe('login_tandem', () => {
     expect(r.code, show(r)).toBe(0);
     expect(r.output).toContain(`Tandem two-factor login for ${u.name}`);
     expect(r.output).toContain('RAN-AS-ROOT');
+  });
+
+  it('-h ADDR (no SSH_CONNECTION in the environment): the server records ADDR as the login\'s ipaddr', async () => {
+    const u = await enrolled('lh');
+    const addr = '203.0.113.77';
+    const path = conf('lh.conf', {}, serviceAccountIds());
+    const r = await runInteractive([clients.loginTandem, '-d', '-c', path, '-f', u.name, '-h', addr, '--', '/bin/echo', 'RAN-H'], { pty: true, answers: [{ when: PROMPT, send: totp(u.secret) }] });
+    expect(r.code, show(r)).toBe(0);
+    expect(r.output).toContain('RAN-H');
+    const auth = entriesFor(await auditLog(srv), u.name, 'auth');
+    expect(auth).toEqual([expect.objectContaining({ result: 'allow', ipaddr: addr })]);
   });
 
   it('a helper killed by a signal is a failure (login_tandem built to run a stand-in that dies)', async () => {
