@@ -11,12 +11,10 @@
 // wait for a TOTP step. Runs alternate between the clients (after 2 warm-up runs each, discarded).
 // Loopback only; every run is bounded in time. Speed is measured, never asserted: the exit status
 // is 1 only when some login did not succeed (or on a failure), 2 for bad options, 130 on SIGINT.
-import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { machine, type Machine } from './report.js';
+import { loginStats, parseRunsOptions, ratio2, runMain, UsageError, type LoginStats, type RunsOptions } from './login-runs.js';
 import {
   clientConf,
   copyCa,
@@ -35,39 +33,14 @@ import {
   type RunResult,
 } from '../test/support/duo-unix.js';
 import { buildLaunchersFor, CLIENT_ACCOUNT, installClients, makeTrustedPrefix, tandemConfText, writeTandemConf, type InstalledClients } from '../test/support/own-clients.js';
-import { cleanupAll, ROOT, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
+import { cleanupAll, startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 
 const say = (s: string): void => void process.stderr.write(`bench-clients: ${s}\n`);
 
 // ---------------------------------------------------------------------------------------------
-// The support code finds the repository as `../..` from its own module; bundled into
-// dist/bench-clients.mjs that is one level too high. Then run a copy one directory deeper
-// (dist/bench-clients/), where `../..` is the repository again.
+// RunsOptions
 
-function relaunchIfNeeded(): boolean {
-  if (existsSync(join(ROOT, 'bin/tandem.mjs'))) return false;
-  const self = fileURLToPath(import.meta.url);
-  const dir = join(dirname(self), 'bench-clients');
-  if (basename(dirname(self)) === 'bench-clients') throw new Error(`cannot find the repository from ${self}`);
-  mkdirSync(dir, { recursive: true });
-  const copy = join(dir, basename(self));
-  copyFileSync(self, copy);
-  if (existsSync(`${self}.map`)) copyFileSync(`${self}.map`, `${copy}.map`);
-  const child = spawn(process.execPath, [...process.execArgv, copy, ...process.argv.slice(2)], { stdio: 'inherit' });
-  const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  child.once('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
-  return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-interface Options {
-  runs: number;
-  json: boolean;
-}
+const DEFAULT_RUNS = 20;
 
 const USAGE = [
   'Usage: npm run bench:clients [-- options]',
@@ -80,66 +53,18 @@ const USAGE = [
   '  --help      this text',
 ].join('\n');
 
-class UsageError extends Error {}
-
-function parseOptions(argv: string[], env: Record<string, string | undefined>): Options | null {
-  const o: Options = { runs: 20, json: env['BENCH_JSON'] === '1' };
-  const runs = (raw: string, from: string): number => {
-    if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) throw new UsageError(`${from}: expected a whole number 1..500, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-  if (env['BENCH_RUNS'] !== undefined && env['BENCH_RUNS'] !== '') o.runs = runs(env['BENCH_RUNS'], 'BENCH_RUNS');
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') return null;
-    else if (a === '--json') o.json = true;
-    else if (a === '--runs') o.runs = runs(argv[++i] ?? '', '--runs');
-    else if (a.startsWith('--runs=')) o.runs = runs(a.slice('--runs='.length), '--runs');
-    else throw new UsageError(`unknown option ${a}`);
-  }
-  return o;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Statistics and report
 
-interface Stats {
-  runs: number;
-  failures: number;
-  minMs: number;
-  medianMs: number;
-  p90Ms: number;
-  meanMs: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
-
-function median(sorted: number[]): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-}
-
-function stats(ms: number[], failures: number): Stats {
-  const s = [...ms].sort((a, b) => a - b);
-  const r = (x: number): number => Math.round(x * 100) / 100;
-  return { runs: ms.length, failures, minMs: r(s[0] ?? NaN), medianMs: r(median(s)), p90Ms: r(percentile(s, 90)), meanMs: r(ms.reduce((a, b) => a + b, 0) / (ms.length || 1)) };
-}
-
 interface Pair {
   name: string;
-  tandem: { client: string; stats: Stats };
-  stock: { client: string; stats: Stats };
+  tandem: { client: string; stats: LoginStats };
+  stock: { client: string; stats: LoginStats };
   /** tandem / stock, of the medians and of the p90s. */
   ratioMedian: number;
   ratioP90: number;
   /** The harness alone (pamtester with pam_permit in the same namespace wrapper), if measured. */
-  floor?: { client: string; stats: Stats };
+  floor?: { client: string; stats: LoginStats };
 }
 
 interface Report {
@@ -152,13 +77,11 @@ interface Report {
   failures: string[];
 }
 
-const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : NaN);
-
 function formatTable(rep: Report): string {
   const m = rep.machine;
   const head = ['client', 'runs', 'fail', 'min ms', 'median ms', 'p90 ms'];
   const rows: string[][] = [];
-  const row = (client: string, s: Stats): string[] => [client, String(s.runs), String(s.failures), s.minMs.toFixed(1), s.medianMs.toFixed(1), s.p90Ms.toFixed(1)];
+  const row = (client: string, s: LoginStats): string[] => [client, String(s.runs), String(s.failures), s.minMs.toFixed(1), s.medianMs.toFixed(1), s.p90Ms.toFixed(1)];
   for (const p of rep.pairs) {
     rows.push(row(p.tandem.client, p.tandem.stats), row(p.stock.client, p.stock.stats));
     if (p.floor) rows.push(row(`  (floor: ${p.floor.client})`, p.floor.stats));
@@ -222,9 +145,9 @@ async function timed(c: Client, failures: string[], record: boolean): Promise<vo
 }
 
 async function main(): Promise<number> {
-  let opts: Options | null;
+  let opts: RunsOptions | null;
   try {
-    opts = parseOptions(process.argv.slice(2), process.env);
+    opts = parseRunsOptions(process.argv.slice(2), process.env, DEFAULT_RUNS);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`${e.message}\n\n${USAGE}\n`);
@@ -323,9 +246,9 @@ async function main(): Promise<number> {
     if (failures.length === 0 && serverAllows !== expectedAllows) failures.push(`the server logged ${serverAllows} allowed auths for ${user}, expected ${expectedAllows}`);
 
     const pair = (name: string, t: Client, s: Client, floor?: Client): Pair => {
-      const ts = stats(t.ms, t.failures);
-      const ss = stats(s.ms, s.failures);
-      return { name, tandem: { client: t.name, stats: ts }, stock: { client: s.name, stats: ss }, ratioMedian: ratio(ts.medianMs, ss.medianMs), ratioP90: ratio(ts.p90Ms, ss.p90Ms), ...(floor ? { floor: { client: floor.name, stats: stats(floor.ms, floor.failures) } } : {}) };
+      const ts = loginStats(t.ms, t.failures);
+      const ss = loginStats(s.ms, s.failures);
+      return { name, tandem: { client: t.name, stats: ts }, stock: { client: s.name, stats: ss }, ratioMedian: ratio2(ts.medianMs, ss.medianMs), ratioP90: ratio2(ts.p90Ms, ss.p90Ms), ...(floor ? { floor: { client: floor.name, stats: loginStats(floor.ms, floor.failures) } } : {}) };
     };
     const rep: Report = {
       date: new Date().toISOString(),
@@ -345,12 +268,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (!relaunchIfNeeded()) {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`bench-clients: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runMain('bench-clients', main);

@@ -14,48 +14,23 @@
 // in time; no network. Speed is measured, never asserted: the exit status is 1 only when some
 // login did not succeed or a file's counter is not where the logins put it (or on a failure), 2
 // for bad options, 130 on SIGINT.
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { machine, type Machine } from './report.js';
+import { loginStats, parseRunsOptions, ratio2, runMain, UsageError, type LoginStats, type RunsOptions } from './login-runs.js';
 import { localAccounts, makeWorkDir, OATHTOOL, PAMTESTER, removeWorkDir, runPamtester, type LocalAccounts, type RunResult } from '../test/support/duo-unix.js';
 import { installClients, makeTrustedPrefix, type InstalledClients } from '../test/support/own-clients.js';
-import { cleanupAll, requireTool, ROOT } from '../test/support/server-process.js';
+import { cleanupAll, requireTool } from '../test/support/server-process.js';
 
 const GA_CLI = '/usr/bin/google-authenticator';
 const GA_PAM = '/lib/x86_64-linux-gnu/security/pam_google_authenticator.so';
 const say = (s: string): void => void process.stderr.write(`bench-local: ${s}\n`);
 
 // ---------------------------------------------------------------------------------------------
-// The support code finds the repository as `../..` from its own module; bundled into
-// dist/bench-local.mjs that is one level too high. Then run a copy one directory deeper
-// (dist/bench-local/), where `../..` is the repository again (as bench/clients.ts does).
+// RunsOptions
 
-function relaunchIfNeeded(): boolean {
-  if (existsSync(join(ROOT, 'bin/tandem.mjs'))) return false;
-  const self = fileURLToPath(import.meta.url);
-  const dir = join(dirname(self), 'bench-local');
-  if (basename(dirname(self)) === 'bench-local') throw new Error(`cannot find the repository from ${self}`);
-  mkdirSync(dir, { recursive: true });
-  const copy = join(dir, basename(self));
-  copyFileSync(self, copy);
-  if (existsSync(`${self}.map`)) copyFileSync(`${self}.map`, `${copy}.map`);
-  const child = spawn(process.execPath, [...process.execArgv, copy, ...process.argv.slice(2)], { stdio: 'inherit' });
-  const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  child.once('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
-  return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-interface Options {
-  runs: number;
-  json: boolean;
-}
+const DEFAULT_RUNS = 30;
 
 const USAGE = [
   'Usage: npm run bench:local [-- options]',
@@ -68,74 +43,12 @@ const USAGE = [
   '  --help      this text',
 ].join('\n');
 
-class UsageError extends Error {}
-
-function parseOptions(argv: string[], env: Record<string, string | undefined>): Options | null {
-  const o: Options = { runs: 30, json: env['BENCH_JSON'] === '1' };
-  const runs = (raw: string, from: string): number => {
-    if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > 500) throw new UsageError(`${from}: expected a whole number 1..500, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-  if (env['BENCH_RUNS'] !== undefined && env['BENCH_RUNS'] !== '') o.runs = runs(env['BENCH_RUNS'], 'BENCH_RUNS');
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') return null;
-    else if (a === '--json') o.json = true;
-    else if (a === '--runs') o.runs = runs(argv[++i] ?? '', '--runs');
-    else if (a.startsWith('--runs=')) o.runs = runs(a.slice('--runs='.length), '--runs');
-    else throw new UsageError(`unknown option ${a}`);
-  }
-  return o;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Statistics and report
 
-interface Stats {
-  runs: number;
-  failures: number;
-  /** runs / the sum of the measured runs' times (they run one after another). */
-  authsPerSecond: number;
-  minMs: number;
-  medianMs: number;
-  p90Ms: number;
-  meanMs: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
-
-function median(sorted: number[]): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-}
-
-const r2 = (x: number): number => Math.round(x * 100) / 100;
-
-function stats(ms: number[], failures: number): Stats {
-  const s = [...ms].sort((a, b) => a - b);
-  const total = ms.reduce((a, b) => a + b, 0);
-  return {
-    runs: ms.length,
-    failures,
-    authsPerSecond: total > 0 ? r2((ms.length * 1000) / total) : NaN,
-    minMs: r2(s[0] ?? NaN),
-    medianMs: r2(median(s)),
-    p90Ms: r2(percentile(s, 90)),
-    meanMs: r2(total / (ms.length || 1)),
-  };
-}
-
-const ratio = (a: number, b: number): number => (b > 0 ? r2(a / b) : NaN);
-
 interface Entry {
   module: string;
-  stats: Stats;
+  stats: LoginStats;
 }
 
 interface Report {
@@ -213,9 +126,9 @@ function fileCounter(file: string): number {
 }
 
 async function main(): Promise<number> {
-  let opts: Options | null;
+  let opts: RunsOptions | null;
   try {
-    opts = parseOptions(process.argv.slice(2), process.env);
+    opts = parseRunsOptions(process.argv.slice(2), process.env, DEFAULT_RUNS);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`${e.message}\n\n${USAGE}\n`);
@@ -330,7 +243,7 @@ async function main(): Promise<number> {
     const successes = tandem.counter - startCounter + (upstream.counter - startCounter);
     if (successes !== 2 * (WARMUP_RUNS + opts.runs) && failures.length === 0 && !interrupted) failures.push(`${successes} successful logins, expected ${2 * (WARMUP_RUNS + opts.runs)}`);
 
-    const entry = (m: Module): Entry => ({ module: m.name, stats: stats(m.ms, m.failures) });
+    const entry = (m: Module): Entry => ({ module: m.name, stats: loginStats(m.ms, m.failures) });
     const t = entry(tandem);
     const u = entry(upstream);
     const rep: Report = {
@@ -346,7 +259,7 @@ async function main(): Promise<number> {
       tandem: t,
       upstream: u,
       floor: entry(floor),
-      ratio: { authsPerSecond: ratio(t.stats.authsPerSecond, u.stats.authsPerSecond), medianMs: ratio(t.stats.medianMs, u.stats.medianMs), p90Ms: ratio(t.stats.p90Ms, u.stats.p90Ms) },
+      ratio: { authsPerSecond: ratio2(t.stats.authsPerSecond, u.stats.authsPerSecond), medianMs: ratio2(t.stats.medianMs, u.stats.medianMs), p90Ms: ratio2(t.stats.p90Ms, u.stats.p90Ms) },
       counters,
       failures,
     };
@@ -360,12 +273,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (!relaunchIfNeeded()) {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`bench-local: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runMain('bench-local', main);

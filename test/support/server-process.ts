@@ -3,10 +3,25 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * The repository: the nearest directory above this module holding Tandem's package.json. Found by
+ * walking up rather than by a fixed `../..`, so the same code works bundled (bench/*.ts → dist/).
+ */
+export const ROOT = findRepository(dirname(fileURLToPath(import.meta.url)));
+
+function findRepository(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'tandem') return dir;
+    } catch {
+      // no package.json here: keep walking up
+    }
+    if (dirname(dir) === dir) throw new Error(`no Tandem repository above ${from}`);
+  }
+}
 const BIN = join(ROOT, 'bin/tandem.mjs');
 
 let built: Promise<void> | undefined;
