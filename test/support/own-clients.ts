@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Client, type ClientChannel } from 'ssh2';
 import { shellQuote, type DuoConf } from './duo-unix.js';
 import { ensureBuilt, ROOT, runCli, type ServerProcess } from './server-process.js';
-import { freeLoopbackPort, requireSshdTools, SSHD, type RunningSshd } from './sshd.js';
+import { freeLoopbackPort, requireSshdTools, SSHD, sshdConfig, type RunningSshd } from './sshd.js';
 
 export const HELPER_BUNDLE = join(ROOT, 'dist/tandem-pam-helper.mjs');
 export const PAM_TANDEM_BUILD = join(ROOT, 'pam/build/pam_tandem.so');
@@ -282,34 +282,7 @@ export async function startCustomSshd(o: CustomSshdOptions): Promise<RunningSshd
   process.once('exit', kill);
   for (let attempt = 1; ; attempt++) {
     const port = await freeLoopbackPort();
-    const config = [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKeyFile}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      'UsePAM yes',
-      'KbdInteractiveAuthentication yes',
-      'PasswordAuthentication no',
-      'PubkeyAuthentication no',
-      'HostbasedAuthentication no',
-      'AuthorizedKeysFile none',
-      'PermitRootLogin no',
-      `AllowUsers ${o.allowUsers.join(' ')}`,
-      'UseDNS no',
-      'LoginGraceTime 60',
-      'MaxAuthTries 3',
-      'PrintMotd no',
-      'PrintLastLog no',
-      'X11Forwarding no',
-      'AllowTcpForwarding no',
-      'AllowStreamLocalForwarding no',
-      'AllowAgentForwarding no',
-      'PermitTunnel no',
-      'PermitUserRC no',
-      'LogLevel VERBOSE',
-      ...(o.extraConfig ?? []),
-      '',
-    ].join('\n');
+    const config = sshdConfig({ port, hostKeyFile, pidFile: join(dir, 'sshd.pid'), allowUsers: o.allowUsers, extra: o.extraConfig ?? [] });
     writeFileSync(configFile, config, { mode: 0o600 });
     const test = spawnSync(SSHD, ['-t', '-f', configFile], { encoding: 'utf8' });
     if (test.status !== 0) throw new Error(`sshd -t rejected the test configuration: ${test.stderr}`);

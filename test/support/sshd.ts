@@ -233,7 +233,8 @@ export async function startSshd(o: SshdOptions): Promise<RunningSshd> {
   }
 }
 
-function sshdConfig(o: { port: number; hostKeyFile: string; pidFile: string; allowUsers: string[] }): string {
+/** A locked-down sshd_config for the tests: loopback, keyboard-interactive through PAM only. */
+export function sshdConfig(o: { port: number; hostKeyFile: string; pidFile: string; allowUsers: string[]; extra?: string[] }): string {
   return [
     `Port ${o.port}`,
     'ListenAddress 127.0.0.1',
@@ -248,16 +249,19 @@ function sshdConfig(o: { port: number; hostKeyFile: string; pidFile: string; all
     'PermitRootLogin no',
     `AllowUsers ${o.allowUsers.join(' ')}`,
     'UseDNS no',
-    'LoginGraceTime 30',
+    'LoginGraceTime 60',
     'MaxAuthTries 3',
     'MaxStartups 10:30:60',
     'PrintMotd no',
     'PrintLastLog no',
     'X11Forwarding no',
     'AllowTcpForwarding no',
+    'AllowStreamLocalForwarding no',
     'AllowAgentForwarding no',
     'PermitTunnel no',
+    'PermitUserRC no',
     'LogLevel VERBOSE',
+    ...(o.extra ?? []),
     '',
   ].join('\n');
 }
