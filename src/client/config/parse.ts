@@ -26,30 +26,9 @@ const PUNCT = /^[!-/:-@[-`{-~]$/;
 
 const HOSTNAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})$/;
 
-interface Draft {
-  host?: string;
-  port?: number;
-  ikey?: string;
-  skey?: string;
-  groups: string[] | null;
-  failmode: 'safe' | 'secure';
-  pushinfo: boolean;
-  httpProxy: ProxyConfig | null;
-  autopush: boolean;
-  prompts: number;
-  acceptEnvFactor: boolean;
-  fallbackLocalIp: boolean;
-  httpsTimeoutMs: number;
-  sendGecos: boolean;
-  gecosDelim: string;
-  gecosUsernamePos: number | null;
-  cafile?: string;
-  noverify: boolean;
-  motd: boolean;
-  allowInsecureTls: boolean;
-  offlineFallback: 'local' | 'none';
-  offlineOptions: string[];
-}
+/** The config while lines are read: the required keys may still be missing; TLS is decided at the end. */
+type Draft = Omit<ClientConfig, 'file' | 'host' | 'port' | 'ikey' | 'skey' | 'cafile' | 'tlsVerify'> &
+  Partial<Pick<ClientConfig, 'host' | 'port' | 'ikey' | 'skey' | 'cafile'>>;
 
 class Ctx {
   readonly warnings: string[] = [];
