@@ -28,12 +28,6 @@
 #include "protocol.h"
 #include "spawn.h"
 
-#ifndef TANDEM_NODE
-#define TANDEM_NODE "/usr/bin/node"
-#endif
-#ifndef TANDEM_HELPER
-#define TANDEM_HELPER "/usr/lib/tandem/tandem-pam-helper.mjs"
-#endif
 #ifndef TANDEM_PRIVSEP_USER
 #define TANDEM_PRIVSEP_USER "_tandem"
 #endif

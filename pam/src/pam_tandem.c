@@ -26,12 +26,6 @@
 #include "protocol.h"
 #include "spawn.h"
 
-#ifndef TANDEM_NODE
-#define TANDEM_NODE "/usr/bin/node"
-#endif
-#ifndef TANDEM_HELPER
-#define TANDEM_HELPER "/usr/lib/tandem/tandem-pam-helper.mjs"
-#endif
 #define DEFAULT_TIMEOUT 180
 #define MAX_TIMEOUT 86400
 

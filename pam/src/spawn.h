@@ -9,6 +9,14 @@
 #include <sys/types.h>
 #include "protocol.h"
 
+/* Where both launchers find node and the helper, unless the Makefile says otherwise. */
+#ifndef TANDEM_NODE
+#define TANDEM_NODE "/usr/bin/node"
+#endif
+#ifndef TANDEM_HELPER
+#define TANDEM_HELPER "/usr/lib/tandem/tandem-pam-helper.mjs"
+#endif
+
 /* Credentials the child switches to before exec (login_tandem's privilege separation). */
 struct th_drop {
 	uid_t uid;
