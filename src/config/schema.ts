@@ -199,6 +199,10 @@ export function sanitiseNodeId(hostname: string): string {
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
+function parseVerifiedPush(raw: unknown, source: Source): Parsed<Settings['pushVerifiedDefault']> {
+  return raw === 'off' || raw === 'required' ? ok(raw) : fail('must be off or required' + got(raw, source));
+}
+
 function parseLogLevel(raw: unknown, source: Source): Parsed<Settings['logLevel']> {
   const level = LOG_LEVELS.find((l) => l === raw);
   return level ? ok(level) : fail(`must be one of ${LOG_LEVELS.join(', ')}` + got(raw, source));
@@ -256,6 +260,39 @@ export const SETTINGS: SettingsTable = {
   enrollLinkSeconds: {
     key: 'enrollLinkSeconds', env: 'TANDEM_ENROLL_LINK_SECONDS', ...intSetting(1, 30 * DAY), default: 900,
     description: 'Lifetime of an enrollment link handed out by preauth (seconds).',
+  },
+  deviceActivationSeconds: {
+    key: 'deviceActivationSeconds', env: 'TANDEM_DEVICE_ACTIVATION_SECONDS', ...intSetting(60, 30 * DAY), default: DAY,
+    description: 'Lifetime of a device activation link from `tandem device activate` (seconds).',
+  },
+  deviceRequestSkewSeconds: {
+    key: 'deviceRequestSkewSeconds', env: 'TANDEM_DEVICE_REQUEST_SKEW_SECONDS', ...intSetting(1, 3600), default: 120,
+    description: 'Accepted clock difference on Tandem Authenticator requests (seconds).',
+  },
+  appLongPollSeconds: {
+    key: 'appLongPollSeconds', env: 'TANDEM_APP_LONG_POLL_SECONDS', ...intSetting(1, 300), default: 25,
+    description: "How long the app's live channel (GET /app/api/requests?wait=) is held (seconds).",
+  },
+  pushTimeoutSeconds: {
+    key: 'pushTimeoutSeconds', env: 'TANDEM_PUSH_TIMEOUT_SECONDS', ...intSetting(1, 600), default: 60,
+    description: 'A push not answered within this many seconds ends as `timeout`.',
+  },
+  pushVerifiedDefault: {
+    key: 'pushVerifiedDefault', env: 'TANDEM_PUSH_VERIFIED_DEFAULT', type: 'off | required', default: 'off',
+    description: 'Number matching for integrations that do not set it: `required` withholds push from clients that cannot show the code.',
+    parse: parseVerifiedPush, toFile: ident,
+  },
+  pushMaxPending: {
+    key: 'pushMaxPending', env: 'TANDEM_PUSH_MAX_PENDING', ...intSetting(1, 100), default: 1,
+    description: 'Pending pushes allowed per user at once (integrations may set their own).',
+  },
+  pushDenialThreshold: {
+    key: 'pushDenialThreshold', env: 'TANDEM_PUSH_DENIAL_THRESHOLD', ...intSetting(1, 1000), default: 3,
+    description: 'Consecutive denied or unanswered pushes that pause push for a user.',
+  },
+  pushCooldownSeconds: {
+    key: 'pushCooldownSeconds', env: 'TANDEM_PUSH_COOLDOWN_SECONDS', ...intSetting(1, 30 * DAY), default: 900,
+    description: 'How long push stays paused after the denial threshold (seconds).',
   },
   skeyOverlapSeconds: {
     key: 'skeyOverlapSeconds', env: 'TANDEM_SKEY_OVERLAP_SECONDS', ...intSetting(0, 30 * DAY), default: DAY,

@@ -23,6 +23,19 @@ export interface Settings {
   lockoutSeconds: number;
   /** Lifetime of an enrollment link handed out by preauth (seconds). */
   enrollLinkSeconds: number;
+  /** Lifetime of a device activation link from `tandem device activate` (seconds). */
+  deviceActivationSeconds: number;
+  /** Accepted clock difference on Tandem Authenticator requests (seconds). */
+  deviceRequestSkewSeconds: number;
+  /** How long the app's live channel (GET /app/api/requests?wait=) is held (seconds). */
+  appLongPollSeconds: number;
+  /** A push not answered within this many seconds ends as `timeout`. */
+  pushTimeoutSeconds: number;
+  /** Site defaults of the per-integration push policy (docs/push.md §6). */
+  pushVerifiedDefault: 'off' | 'required';
+  pushMaxPending: number;
+  pushDenialThreshold: number;
+  pushCooldownSeconds: number;
   /** How long the previous skey keeps working after `integration rotate-skey` (seconds). */
   skeyOverlapSeconds: number;
   /** TOTP steps accepted on either side of now. */
