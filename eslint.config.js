@@ -30,6 +30,11 @@ export default tseslint.config(
     },
   },
   {
+    // channels/ are delivery adapters (Web Push, later SMS/voice): below core/, beside store/.
+    files: ['src/channels/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../core/*', '../store/*', '../server/*', '../cli/*', '../client/*', 'kysely', 'better-sqlite3', 'pg', 'fastify'] }] },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['../server/*', '../cli/*', '**/server/*', '**/cli/*', 'kysely', 'better-sqlite3', 'pg', 'fastify'] }] },
   },
