@@ -285,3 +285,18 @@ export class WebPushChannel {
     });
   }
 }
+
+/**
+ * Whether a subscription's endpoint is on one of the allowed push services (`host` exactly, or
+ * `*.domain` for any subdomain of domain). The device picks the endpoint, so this is what keeps an
+ * enrolled phone from making the server POST to arbitrary internal addresses.
+ */
+export function endpointAllowed(endpoint: string, hosts: readonly string[]): boolean {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return hosts.some((pattern) => (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern));
+}

@@ -48,6 +48,7 @@ describe('loadSettings', () => {
       pushMaxPending: 1,
       pushDenialThreshold: 3,
       pushCooldownSeconds: 900,
+      pushServiceHosts: ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.push.apple.com', '*.notify.windows.com'],
       skeyOverlapSeconds: 86400,
       totpWindowSteps: 1,
       hotpLookAhead: 10,

@@ -199,6 +199,23 @@ export function sanitiseNodeId(hostname: string): string {
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
+/** Host names or `*.suffix` patterns, lower-cased (env: comma-separated; file: array). */
+function parsePushHosts(raw: unknown, source: Source): Parsed<string[]> {
+  let items: unknown[];
+  if (Array.isArray(raw) && source !== 'env') items = raw;
+  else if (typeof raw === 'string' && source !== 'file') items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  else return fail((source === 'file' ? 'must be an array of host names' : 'must be a comma-separated list of host names') + got(raw, source));
+  if (items.length > 100) return fail(`must list at most 100 host names (got ${items.length})`);
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string' || !/^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(item) || item.includes('..')) {
+      return fail(`each entry must be a host name or *.domain${got(item, source)}`);
+    }
+    out.push(item.toLowerCase());
+  }
+  return ok(out);
+}
+
 function parseVerifiedPush(raw: unknown, source: Source): Parsed<Settings['pushVerifiedDefault']> {
   return raw === 'off' || raw === 'required' ? ok(raw) : fail('must be off or required' + got(raw, source));
 }
@@ -293,6 +310,12 @@ export const SETTINGS: SettingsTable = {
   pushCooldownSeconds: {
     key: 'pushCooldownSeconds', env: 'TANDEM_PUSH_COOLDOWN_SECONDS', ...intSetting(1, 30 * DAY), default: 900,
     description: 'How long push stays paused after the denial threshold (seconds).',
+  },
+  pushServiceHosts: {
+    key: 'pushServiceHosts', env: 'TANDEM_PUSH_SERVICE_HOSTS', type: 'host names or *.domain (env: comma-separated; file: array)',
+    default: ['fcm.googleapis.com', 'updates.push.services.mozilla.com', '*.push.apple.com', '*.notify.windows.com'],
+    description: 'Push services Web Push messages may be sent to (the browser vendors\' services by default); any other subscription endpoint is refused.',
+    parse: parsePushHosts, toFile: (v) => [...v],
   },
   skeyOverlapSeconds: {
     key: 'skeyOverlapSeconds', env: 'TANDEM_SKEY_OVERLAP_SECONDS', ...intSetting(0, 30 * DAY), default: DAY,

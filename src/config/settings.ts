@@ -36,6 +36,12 @@ export interface Settings {
   pushMaxPending: number;
   pushDenialThreshold: number;
   pushCooldownSeconds: number;
+  /**
+   * Push services the server will POST Web Push messages to: host names, `*.` for any subdomain.
+   * A device chooses its subscription endpoint, so without this list an enrolled phone could make
+   * the server send requests to any HTTPS address it can reach (SSRF).
+   */
+  pushServiceHosts: string[];
   /** How long the previous skey keeps working after `integration rotate-skey` (seconds). */
   skeyOverlapSeconds: number;
   /** TOTP steps accepted on either side of now. */
