@@ -8,6 +8,12 @@
  *
  * -c and -f are root's only. The user and host are those of login_duo: -f names the Tandem user
  * (the shell still runs as the real uid), the address is SSH_CONNECTION's first field, else -h.
+ *
+ * Hybrid mode ([tandem] offline_fallback = local): the helper above never holds root, so it
+ * cannot read the root-owned local code file. When it found the server unreachable before any
+ * auth request, it answers RESULT deny offline-fallback; only then, this launcher (the privileged
+ * parent) starts a second helper, as root, with ARG offline-check: it re-reads the config, runs
+ * the local check only (no network) and answers as usual. Never after any other answer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +45,9 @@
 #endif
 #define TIMEOUT_MS (180 * 1000)
 #define MAX_ANSWER 1024
+/* PROTOCOL.md, "login_tandem's offline check": the reason that asks for it, and the ARG of the run. */
+#define OFFLINE_REASON "offline-fallback"
+#define OFFLINE_ARG "offline-check"
 
 static const char *const env_whitelist[] = { "SSH_CONNECTION", "SSH_ORIGINAL_COMMAND", "SUDO_COMMAND", "SUDO_USER", "DUO_PASSCODE" };
 static const int caught[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP };
@@ -198,7 +207,7 @@ struct request {
 	int has_c, has_f, has_command;
 };
 
-static int send_request(struct tp_child *c, const struct request *q)
+static int send_request(struct tp_child *c, const struct request *q, int offline_check)
 {
 	char num[32], arg[TP_MAX_LINE];
 	int r;
@@ -233,6 +242,8 @@ static int send_request(struct tp_child *c, const struct request *q)
 			return TP_TOOLONG;
 		SEND("ARG", NULL, arg);
 	}
+	if (offline_check)
+		SEND("ARG", NULL, OFFLINE_ARG);
 	for (size_t i = 0; i < sizeof(env_whitelist) / sizeof(env_whitelist[0]); i++) {
 		const char *v = getenv(env_whitelist[i]);
 		if (v != NULL)
@@ -304,8 +315,12 @@ static void usage(void)
 	die("Usage: login_tandem [-v] [-c config] [-d] [-f user] [-h host] [-- prog [args...]]");
 }
 
-/* Runs the helper; 1 if it said success and exited 0. */
-static int authenticate(const struct request *q, const struct th_drop *drop)
+/*
+ * Runs the helper once, with drop's credentials; 1 if it said success and exited 0. For the
+ * first run, *offline is set when the helper asked for the offline check (RESULT deny
+ * offline-fallback, exit 0); the offline run (offline_check) never asks again.
+ */
+static int run_helper(const struct request *q, const struct th_drop *drop, int offline_check, int *offline)
 {
 	static struct tp_child child;
 	const struct tp_ui ui = { .ctx = NULL, .prompt = ui_prompt, .message = ui_message, .setauthtok = NULL };
@@ -314,6 +329,7 @@ static int authenticate(const struct request *q, const struct th_drop *drop)
 	int node_fd, helper_fd, r, status = 0;
 	struct tp_child *c = &child;
 
+	*offline = 0;
 	c->log = log_sink;
 	if (th_open_trusted(TANDEM_NODE, &node_fd, node, sizeof(node), why, sizeof(why)) != 0) {
 		tp_logf(c, LOG_ERR, "refusing node: %s", why);
@@ -330,10 +346,11 @@ static int authenticate(const struct request *q, const struct th_drop *drop)
 	close(node_fd);
 	if (r != 0) {
 		tp_logf(c, LOG_ERR, "cannot start the helper: %s", why);
+		uncatch_signals();
 		return 0;
 	}
 	helper_pid = c->pid;
-	if ((r = send_request(c, q)) != TP_OK)
+	if ((r = send_request(c, q, offline_check)) != TP_OK)
 		tp_logf(c, LOG_ERR, "writing the request: %s", tp_strerror(r));
 	else if ((r = tp_converse(c, &ui, TIMEOUT_MS, &outcome, reason, sizeof(reason))) != TP_OK)
 		tp_logf(c, LOG_ERR, "helper conversation failed: %s", tp_strerror(r));
@@ -352,10 +369,30 @@ static int authenticate(const struct request *q, const struct th_drop *drop)
 		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 		return 0;
 	}
-	tp_logf(c, outcome == TP_SUCCESS ? LOG_INFO : LOG_NOTICE, "user %s: %s%s%s", q->user,
+	if (!offline_check && outcome == TP_DENY && strcmp(reason, OFFLINE_REASON) == 0) {
+		tp_logf(c, LOG_NOTICE, "user %s: server unreachable, running the offline fallback check as root", q->user);
+		*offline = 1;
+		return 0;
+	}
+	tp_logf(c, outcome == TP_SUCCESS ? LOG_INFO : LOG_NOTICE, "user %s: %s%s%s%s", q->user, offline_check ? "offline check: " : "",
 	    outcome == TP_SUCCESS ? "success" : outcome == TP_IGNORE ? "ignore (a failure for login)" : "deny",
 	    reason[0] ? ": " : "", reason);
 	return outcome == TP_SUCCESS;
+}
+
+/*
+ * The helper as TANDEM_PRIVSEP_USER; then, only if it asked for it, the offline check in a
+ * second helper as root (all ids 0, no supplementary groups): the root-owned code file is
+ * readable by root alone, and that run never talks to the network. 1 on success.
+ */
+static int authenticate(const struct request *q, const struct th_drop *drop)
+{
+	static const struct th_drop as_root = { .uid = 0, .gid = 0 };
+	int offline = 0, again = 0;
+
+	if (run_helper(q, drop, 0, &offline))
+		return 1;
+	return offline && run_helper(q, &as_root, 1, &again);
 }
 
 int main(int argc, char **argv)

@@ -17,7 +17,12 @@
 #define TANDEM_HELPER "/usr/lib/tandem/tandem-pam-helper.mjs"
 #endif
 
-/* Credentials the child switches to before exec (login_tandem's privilege separation). */
+/*
+ * Credentials the child switches to before exec (login_tandem's privilege separation): real,
+ * effective and saved ids all set, supplementary groups cleared. uid 0 / gid 0 is allowed and
+ * means "fully root" (login_tandem's offline check, PROTOCOL.md); any other uid must not be able
+ * to take root back, which the child checks.
+ */
 struct th_drop {
 	uid_t uid;
 	gid_t gid;

@@ -6,6 +6,16 @@
 //   network access; then ping / preauth / auth,
 //   5. `RESULT success|deny <reason>`; exit 0. A protocol violation or an unexpected exception
 //   writes `RESULT deny …` (when it still can) and exits 1.
+//
+// Hybrid mode (`[tandem] offline_fallback = local`) is split by who holds root:
+//   - pam_tandem (the helper runs with the application's credentials, root under sshd): the
+//     helper drops its effective ids for the network phase and takes root back for the local
+//     code file check (privileges.ts, dropEffectivePrivileges).
+//   - login_tandem: the helper always runs fully dropped to `_tandem` (the launcher's
+//     setresuid), and never checks the file itself. When the server was unreachable it answers
+//     `RESULT deny offline-fallback`; login_tandem, the privileged parent, then starts a second
+//     helper as root with `ARG offline-check`, which re-reads the config, checks that
+//     offline_fallback = local is set, and runs only the local check — no network (PROTOCOL.md).
 import type { Readable, Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { localHostname, localIpv4 } from './address.js';
@@ -22,9 +32,13 @@ import { dropEffectivePrivileges, dropPrivileges, SERVICE_ACCOUNT, type DropResu
 import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
 import { processIdSwitch } from './local/id-switch.js';
 import { runLocalMode, type LocalDeps } from './local/ga-local.js';
-import { isLocalOption, runOfflineFallback } from './local/offline-fallback.js';
+import { isLocalOption, runOfflineFallback, type OfflineResult } from './local/offline-fallback.js';
 
 export const HELPER_VERSION = '0.1.0';
+/** login_tandem: the deny reason that asks the launcher to run the offline check as root. */
+export const OFFLINE_DELEGATE_REASON = 'offline-fallback';
+/** login_tandem: the ARG of the second run, the local check only (never sent by pam_tandem). */
+export const OFFLINE_CHECK_ARG = 'offline-check';
 const MOTD = '/etc/motd';
 const MAX_MOTD = 64 * 1024;
 
@@ -144,6 +158,23 @@ function parseUid(v: string | undefined): number | null {
 
 type Decision = { result: 'success' | 'deny' | 'ignore'; reason: string };
 
+/** Thrown by login mode's offlineCheck: the launcher runs the local check (as root), not us. */
+class OfflineDelegation extends Error {
+  constructor() {
+    super('offline check delegated to login_tandem');
+    this.name = 'OfflineDelegation';
+  }
+}
+
+/**
+ * The google-authenticator arguments of the offline check: offline_options, pam_tandem's module
+ * options, debug, and for login_tandem's DUO_PASSCODE `use_first_pass` (last, so it wins): the
+ * env code is the one attempt, as it is login_duo's first.
+ */
+function offlineArgs(config: ClientConfig, localArgs: readonly string[], debug: boolean, envPasscode: string | null): string[] {
+  return [...config.offlineOptions, ...localArgs, ...(debug ? ['debug'] : []), ...(envPasscode !== null ? ['use_first_pass'] : [])];
+}
+
 async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDeps, setDebug: (d: boolean) => void, log: ClientLogger): Promise<Decision> {
   const modeItem = req.items.mode ?? 'pam';
   if (modeItem !== 'pam' && modeItem !== 'login') throw new ProtocolViolation('ITEM mode must be pam or login');
@@ -162,10 +193,12 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
   // pam_tandem's google-authenticator options (secret=, user=, ...) are for the offline
   // fallback only; without `[tandem] offline_fallback = local` they are refused below.
   const localArgs = mode === 'pam' ? req.args.filter(isLocalOption) : [];
+  // login_tandem's second run (after `RESULT deny offline-fallback`): the local check only.
+  const offlinePhase = mode === 'login' && req.args.includes(OFFLINE_CHECK_ARG);
   let args: HelperArgs;
   try {
     args = parseHelperArgs(
-      req.args.filter((a) => mode !== 'pam' || !isLocalOption(a)),
+      req.args.filter((a) => (mode !== 'pam' || !isLocalOption(a)) && !(offlinePhase && a === OFFLINE_CHECK_ARG)),
       mode,
     );
   } catch (e) {
@@ -224,9 +257,39 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
   const remoteHost = mode === 'pam' ? (req.items.rhost ?? null) : (req.env.SSH_CONNECTION ?? args.host ?? null);
   const envPasscode = mode === 'login' && config.acceptEnvFactor ? (req.env.DUO_PASSCODE ?? null) : null;
 
-  let regainRoot: (() => void) | null = null;
+  // The account whose local code file the offline check reads: login_tandem -f USER (root only,
+  // as login_duo) names it; otherwise the Unix account (never the GECOS-derived server name).
+  const fallbackUser = mode === 'login' && args.user !== null ? args.user : pw.name;
   const localDeps: LocalDeps = deps.local ?? { lookupPasswd: deps.lookupPasswd, nowSec: () => Math.floor(Date.now() / 1000), ids: processIdSwitch };
-  const outcome: LoginOutcome = await runLoginFlow(
+  const runFallback = (): Promise<OfflineResult> => {
+    const authtok = envPasscode ?? (req.authtok === null ? null : req.authtok.toString('utf8'));
+    return runOfflineFallback(
+      offlineArgs(config, localArgs, args.debug, envPasscode),
+      { user: fallbackUser, rhost: req.items.rhost ?? null, authtok },
+      { conversation: conversationOver(writer), setAuthtok: (t) => writer.setAuthtok(t), log },
+      localDeps,
+    );
+  };
+
+  if (offlinePhase) {
+    // Started by login_tandem, as root, only after the first run said the server was unreachable
+    // before any auth request. Nothing here touches the network.
+    if (!offline) {
+      log.log('error', 'offline check requested but offline_fallback is not local, login denied', { user: fallbackUser });
+      return { result: 'deny', reason: 'no-offline-fallback' };
+    }
+    const r = await runFallback();
+    const verdict = r.result === 'success' ? 'accepted' : `denied (${r.reason})`;
+    log.log('warning', `Tandem server unreachable; checked local code file ${r.path ?? '(none)'} for '${fallbackUser}': ${verdict}`, { ip: req.items.rhost ?? null });
+    if (r.result === 'success' && interactive && config.motd) {
+      const motd = deps.readMotd();
+      if (motd) await writer.info(displayText(motd.replace(/\n$/, '')));
+    }
+    return { result: r.result, reason: 'offline-local' };
+  }
+
+  let regainRoot: (() => void) | null = null;
+  const outcome: LoginOutcome | 'delegated' = await runLoginFlow(
     {
       config,
       mode,
@@ -245,7 +308,9 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
       log,
       beforeNetwork: async () => {
         let r: DropResult;
-        if (offline) {
+        // login_tandem's helper is already `_tandem` (the launcher dropped it fully); only
+        // pam_tandem keeps a way back to root, and only for the offline check.
+        if (offline && mode === 'pam') {
           const d = await (deps.dropEffectivePrivileges ?? (() => dropEffectivePrivileges((n) => lookupPasswd(n))))();
           r = d.result;
           regainRoot = d.regain;
@@ -257,22 +322,27 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
       },
       localIp: deps.localIp,
       openApi: () => deps.openApi(config, ca, mode, log),
-      offlineCheck: offline
-        ? async () => {
-            // Root again (effective ids only were dropped) to read the root-owned file.
-            regainRoot?.();
-            const authtok = req.authtok === null ? null : req.authtok.toString('utf8');
-            const fallbackArgs = [...config.offlineOptions, ...localArgs, ...(args.debug ? ['debug'] : [])];
-            return runOfflineFallback(
-              fallbackArgs,
-              { user: pw.name, rhost: req.items.rhost ?? null, authtok },
-              { conversation: conversationOver(writer), setAuthtok: (t) => writer.setAuthtok(t), log },
-              localDeps,
-            );
-          }
-        : undefined,
+      offlineCheck: !offline
+        ? undefined
+        : mode === 'login'
+          ? async () => {
+              // Called only when the server was unreachable before any auth request.
+              throw new OfflineDelegation();
+            }
+          : async () => {
+              // Root again (effective ids only were dropped) to read the root-owned file.
+              regainRoot?.();
+              return runFallback();
+            },
     },
-  );
+  ).catch((e: unknown) => {
+    if (e instanceof OfflineDelegation) return 'delegated' as const;
+    throw e;
+  });
+  if (outcome === 'delegated') {
+    log.log('info', `Tandem server unreachable; login_tandem runs the local code file check for '${fallbackUser}' as root (offline_fallback = local)`);
+    return { result: 'deny', reason: OFFLINE_DELEGATE_REASON };
+  }
 
   if (outcome.result === 'success' && mode === 'login' && interactive && config.motd) {
     const motd = deps.readMotd();
