@@ -21,6 +21,8 @@ export interface IntegrationRow {
   prevSkeySealed: string | null;
   prevSkeyExpiresAt: number | null;
   newUserPolicy: NewUserPolicy;
+  /** Push settings for this integration (empty object: the server defaults). */
+  pushPolicy: PushPolicy;
   /** Accept legacy v1 signatures (no date; duo_unix <= 2.0.3 and /rest/v1). Off unless asked. */
   legacyV1: boolean;
   createdAt: number;
@@ -86,6 +88,74 @@ export interface TransactionRow {
   settledAt: number | null;
   /** JSON text: ipaddr, hostname, pushinfo, type, display_username … from the request. */
   context: string;
+}
+
+/**
+ * Per-integration push policy (docs/push.md §6). Null fields fall back to the server settings
+ * (push* in config), so one integration can be stricter than the site default.
+ */
+export interface PushPolicy {
+  /** Number matching: 'required' withholds push from clients that cannot show the code. */
+  verifiedPush?: 'off' | 'required';
+  /** At most this many pending pushes per user (further pushes are refused, audited). */
+  maxPending?: number;
+  /** This many consecutive denials (deny, fraud, timeout) pause push for the user… */
+  denialThreshold?: number;
+  /** …for this long. */
+  cooldownSeconds?: number;
+  /** "Deny and report as fraud" locks the user (default true). */
+  fraudLocks?: boolean;
+}
+
+/** A Tandem Authenticator installation: an ECDSA P-256 key that signs approvals. */
+export interface DeviceRow {
+  /** "DP" + 18 characters, like Duo's phone ids; also the key id in signed approvals. */
+  id: string;
+  userId: string;
+  /** What the user called it (printable, ≤ 64 characters). */
+  name: string;
+  /** The device's public key as JWK JSON text ({kty:"EC",crv:"P-256",x,y}). */
+  publicKeyJwk: string;
+  /** The TOTP token row made at activation (the app's offline codes); removed with the device. */
+  tokenId: string;
+  /** Web Push subscription JSON text, or null (the live channel alone). */
+  pushSubscription: string | null;
+  createdAt: number;
+  lastSeenAt: number | null;
+}
+
+/** A pending activation (tandem device activate, /auth/v2/enroll). */
+export interface ActivationRow {
+  /** SHA-256 hex of the activation code; the code is only ever in the link. */
+  codeHash: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  /** The device made by the activation, once used. */
+  deviceId: string | null;
+}
+
+/** What a push transaction carries beyond its TransactionRow (one per push txid). */
+export interface PushChallengeRow {
+  txid: string;
+  userId: string;
+  /** The device asked, or null for any of the user's devices (device=auto). */
+  deviceId: string | null;
+  /** 128-bit random, base64url; bound into the signed approval. */
+  nonce: string;
+  /** The number the user must type (number matching), or null. Never sent to the app. */
+  matchCode: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A pending push as the app lists it: the challenge with its transaction. */
+export interface PendingPush {
+  challenge: PushChallengeRow;
+  tx: TransactionRow;
+  ikey: string;
+  integrationName: string;
 }
 
 export interface EnrollTokenRow {
@@ -215,6 +285,53 @@ export interface Store {
    * LISTEN/NOTIFY for PostgreSQL). Returns an unsubscribe function.
    */
   onTransactionChange(txid: string, listener: () => void): () => void;
+
+  // ---- devices (the Tandem Authenticator) and their activation
+  createActivation(row: ActivationRow): Promise<void>;
+  getActivation(codeHash: string): Promise<ActivationRow | undefined>;
+  /**
+   * Use an activation once: if it is unused and unexpired, mark it used and insert the device and
+   * its TOTP token in the same transaction. Concurrent uses: exactly one wins; returns undefined
+   * for the others and for unknown or expired codes.
+   */
+  consumeActivation(codeHash: string, at: number, device: DeviceRow, token: TokenRow): Promise<ActivationRow | undefined>;
+  getDevice(id: string): Promise<DeviceRow | undefined>;
+  listDevices(userId: string): Promise<DeviceRow[]>;
+  /** Deletes the device and its TOTP token. */
+  removeDevice(id: string): Promise<boolean>;
+  setDeviceSubscription(id: string, subscription: string | null): Promise<boolean>;
+  touchDevice(id: string, at: number): Promise<void>;
+  setIntegrationPushPolicy(ikey: string, policy: PushPolicy): Promise<boolean>;
+
+  // ---- push
+  /**
+   * Create a pending push transaction and its challenge, atomically refusing when the user
+   * already has `maxPending` pending, unexpired pushes at `at`. Announces the user's push change.
+   */
+  createPushTransaction(tx: TransactionRow, challenge: PushChallengeRow, maxPending: number, at: number): Promise<'created' | 'too_many'>;
+  getPushChallenge(txid: string): Promise<PushChallengeRow | undefined>;
+  /** The user's pending, unexpired pushes at `at`, oldest first. */
+  listPendingPushes(userId: string, at: number): Promise<PendingPush[]>;
+  /**
+   * Count one push denial (deny, fraud, timeout); when the count reaches `threshold`, pause
+   * push until `at + cooldownMs` and reset the count. Returns the state after.
+   */
+  recordPushDenial(userId: string, at: number, threshold: number, cooldownMs: number): Promise<{ denials: number; pausedUntil: number | null }>;
+  /** An approved push clears the denial count. */
+  clearPushDenials(userId: string): Promise<void>;
+  getPushPause(userId: string): Promise<number | null>;
+  /** Lock the user until `until` (fraud report), whatever the failure count. */
+  lockUser(id: string, until: number): Promise<boolean>;
+  /**
+   * Subscribe to changes of a user's pending pushes (created, settled), from any node like
+   * onTransactionChange. `announcePushChange` is called by core after settling a push.
+   */
+  onUserPushChange(userId: string, listener: () => void): () => void;
+  announcePushChange(userId: string): Promise<void>;
+
+  // ---- server-wide secrets (e.g. the VAPID key pair), sealed by core
+  /** Insert if absent; returns the stored value (the existing one when another node won). */
+  putSecretIfAbsent(name: string, sealed: string, at: number): Promise<string>;
 
   // ---- enrollment links
   createEnrollToken(row: EnrollTokenRow): Promise<void>;

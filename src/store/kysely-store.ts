@@ -3,9 +3,12 @@ import type { Store } from './contract.js';
 import type { StoreContext } from './context.js';
 import { auditOps } from './ops/audit.js';
 import { bypassCodeOps } from './ops/bypass-codes.js';
+import { deviceOps } from './ops/devices.js';
 import { enrollmentOps } from './ops/enrollment.js';
 import { integrationOps } from './ops/integrations.js';
+import { pushOps } from './ops/push.js';
 import { requestOps } from './ops/requests.js';
+import { secretOps } from './ops/secrets.js';
 import { tokenOps } from './ops/tokens.js';
 import { transactionOps } from './ops/transactions.js';
 import { userOps } from './ops/users.js';
@@ -19,6 +22,9 @@ export function createKyselyStore(ctx: StoreContext): Store {
     ...tokenOps(ctx),
     ...bypassCodeOps(ctx),
     ...transactionOps(ctx),
+    ...deviceOps(ctx),
+    ...pushOps(ctx),
+    ...secretOps(ctx),
     ...enrollmentOps(ctx),
     ...requestOps(ctx),
     ...auditOps(ctx),

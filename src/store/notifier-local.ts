@@ -6,6 +6,7 @@ import { TxListeners, type TxChange, type TxNotifier } from './notifier.js';
 
 export class LocalTxNotifier implements TxNotifier {
   readonly #listeners = new TxListeners();
+  readonly #users = new TxListeners();
 
   async apply(_db: Kysely<Database>, change: TxChange): Promise<boolean> {
     const changed = await change.execute();
@@ -17,7 +18,16 @@ export class LocalTxNotifier implements TxNotifier {
     return this.#listeners.add(txid, listener);
   }
 
+  async announceUser(_db: Kysely<Database>, userId: string): Promise<void> {
+    this.#users.fire(userId);
+  }
+
+  subscribeUser(userId: string, listener: () => void): () => void {
+    return this.#users.add(userId, listener);
+  }
+
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#users.clear();
   }
 }

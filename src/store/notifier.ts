@@ -1,4 +1,5 @@
-// Transaction change notification: who is waiting on which txid, and how a change reaches them.
+// Change notification: who is waiting on which txid (or on which user's pending pushes), and how
+// a change reaches them.
 import type { Kysely, UpdateQueryBuilder } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -12,10 +13,17 @@ export interface TxNotifier {
    */
   apply(db: Kysely<Database>, change: TxChange): Promise<boolean>;
   subscribe(txid: string, listener: () => void): () => void;
+  /**
+   * Tells every listener of `userId`'s pending pushes (on every node, for PostgreSQL) that the
+   * list may have changed. Called after the change committed. A separate registry from txids, so
+   * no txid can ever be mistaken for a user id.
+   */
+  announceUser(db: Kysely<Database>, userId: string): Promise<void>;
+  subscribeUser(userId: string, listener: () => void): () => void;
   close(): Promise<void>;
 }
 
-/** The in-process listener registry both notifiers deliver into. */
+/** The in-process listener registry both notifiers deliver into (keys: txids, or user ids). */
 export class TxListeners {
   readonly #byTxid = new Map<string, Set<() => void>>();
 

@@ -2,12 +2,16 @@
 // The casts to the contract's string unions are safe: CHECK constraints hold the values to them.
 import type { Selectable } from 'kysely';
 import type {
+  ActivationRow,
   AuditEntry,
   BypassCodeRow,
+  DeviceRow,
   EnrollTokenRow,
   IntegrationRow,
   NewUserPolicy,
   OtpAlgorithm,
+  PushChallengeRow,
+  PushPolicy,
   RequestRecordRow,
   TokenRow,
   TokenType,
@@ -17,10 +21,13 @@ import type {
   UserStatus,
 } from './contract.js';
 import type {
+  ActivationsTable,
   AuditLogTable,
   BypassCodesTable,
+  DevicesTable,
   EnrollTokensTable,
   IntegrationsTable,
+  PushChallengesTable,
   RequestRecordsTable,
   TokensTable,
   TransactionsTable,
@@ -36,10 +43,37 @@ export function toIntegration(r: Selectable<IntegrationsTable>): IntegrationRow 
     prevSkeySealed: r.prev_skey_sealed,
     prevSkeyExpiresAt: r.prev_skey_expires_at,
     newUserPolicy: r.new_user_policy as NewUserPolicy,
+    pushPolicy: parsePushPolicy(r.push_policy),
     legacyV1: Boolean(r.legacy_v1),
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
   };
+}
+
+/**
+ * push_policy has no CHECK constraint (it is JSON text), so it is read defensively: a value that
+ * does not parse, or is not an object, reads as {} (the server defaults), and a field of the wrong
+ * type is dropped, so a bad row can never stop the integration from loading.
+ */
+export function parsePushPolicy(text: string): PushPolicy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+  const r = raw as Record<string, unknown>;
+  const policy: PushPolicy = {};
+  if (r.verifiedPush === 'off' || r.verifiedPush === 'required') policy.verifiedPush = r.verifiedPush;
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (count(r.maxPending)) policy.maxPending = r.maxPending;
+  if (count(r.denialThreshold)) policy.denialThreshold = r.denialThreshold;
+  if (typeof r.cooldownSeconds === 'number' && Number.isFinite(r.cooldownSeconds) && r.cooldownSeconds >= 0) {
+    policy.cooldownSeconds = r.cooldownSeconds;
+  }
+  if (typeof r.fraudLocks === 'boolean') policy.fraudLocks = r.fraudLocks;
+  return policy;
 }
 
 export function toUser(r: Selectable<UsersTable>, aliases: string[]): UserRow {
@@ -95,6 +129,42 @@ export function toTransaction(r: Selectable<TransactionsTable>): TransactionRow 
     expiresAt: r.expires_at,
     settledAt: r.settled_at,
     context: r.context,
+  };
+}
+
+export function toDevice(r: Selectable<DevicesTable>): DeviceRow {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    name: r.name,
+    publicKeyJwk: r.public_key_jwk,
+    tokenId: r.token_id,
+    pushSubscription: r.push_subscription,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+  };
+}
+
+export function toActivation(r: Selectable<ActivationsTable>): ActivationRow {
+  return {
+    codeHash: r.code_hash,
+    userId: r.user_id,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    usedAt: r.used_at,
+    deviceId: r.device_id,
+  };
+}
+
+export function toPushChallenge(r: Selectable<PushChallengesTable>): PushChallengeRow {
+  return {
+    txid: r.txid,
+    userId: r.user_id,
+    deviceId: r.device_id,
+    nonce: r.nonce,
+    matchCode: r.match_code,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
   };
 }
 

@@ -13,6 +13,8 @@ export interface IntegrationsTable {
   prev_skey_sealed: string | null;
   prev_skey_expires_at: number | null;
   new_user_policy: string;
+  /** JSON text of a PushPolicy (default '{}'). */
+  push_policy: ColumnType<string, string | undefined, string>;
   legacy_v1: Bool;
   created_at: number;
   last_used_at: number | null;
@@ -73,6 +75,49 @@ export interface TransactionsTable {
   status_polls: Generated<number>;
 }
 
+export interface DevicesTable {
+  id: string;
+  user_id: string;
+  name: string;
+  public_key_jwk: string;
+  token_id: string;
+  push_subscription: string | null;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+export interface ActivationsTable {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  device_id: string | null;
+}
+
+export interface PushChallengesTable {
+  txid: string;
+  user_id: string;
+  device_id: string | null;
+  nonce: string;
+  match_code: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Consecutive push denials per user, and the pause they caused. */
+export interface PushFatigueTable {
+  user_id: string;
+  denials: number;
+  paused_until: number | null;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  sealed: string;
+  created_at: number;
+}
+
 export interface EnrollTokensTable {
   token_hash: string;
   integration_id: string;
@@ -124,6 +169,11 @@ export interface Database {
   tokens: TokensTable;
   bypass_codes: BypassCodesTable;
   transactions: TransactionsTable;
+  devices: DevicesTable;
+  activations: ActivationsTable;
+  push_challenges: PushChallengesTable;
+  push_fatigue: PushFatigueTable;
+  server_secrets: ServerSecretsTable;
   enroll_tokens: EnrollTokensTable;
   request_records: RequestRecordsTable;
   audit_log: AuditLogTable;

@@ -5,11 +5,16 @@
 // server node). Every Store opened here is closed after its test.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_GENESIS, StoreConflictError, type Store } from '../../src/store/contract.js';
+import { describePushConformance } from './conformance-push.js';
 import { T0, auditEntry, bypassCode, chainHash, integration, token, transaction, user } from './fixtures.js';
 
 const PARALLEL = 20;
 
-export function runStoreConformance(name: string, open: () => Promise<Store>): void {
+/**
+ * `rawSql` runs one statement on the current test's database outside any Store (to plant data
+ * the contract cannot write, such as a malformed column).
+ */
+export function runStoreConformance(name: string, open: () => Promise<Store>, rawSql: (statement: string) => Promise<void>): void {
   describe(`store conformance: ${name}`, () => {
     const opened: Store[] = [];
     const openTracked = async () => {
@@ -549,6 +554,11 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
           const results = await Promise.all(Array.from({ length: PARALLEL }, () => store.consumeEnrollToken('h-race', T0)));
           expect(results.filter(Boolean)).toHaveLength(1);
         });
+      });
+
+      // ---------------------------------------------------------------- devices and push
+      describe('devices and push', () => {
+        describePushConformance({ store: () => store, openTracked, rawSql });
       });
 
       // ---------------------------------------------------------------- request records

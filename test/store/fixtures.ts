@@ -2,9 +2,12 @@
 // BIGINT column that came back as a string or an INTEGER that overflowed would show).
 import { createHash } from 'node:crypto';
 import type {
+  ActivationRow,
   BypassCodeRow,
+  DeviceRow,
   IntegrationRow,
   NewAuditEntry,
+  PushChallengeRow,
   TokenRow,
   TransactionRow,
   UserRow,
@@ -25,6 +28,7 @@ export function integration(over: Partial<IntegrationRow> = {}): IntegrationRow 
     prevSkeySealed: null,
     prevSkeyExpiresAt: null,
     newUserPolicy: 'enroll',
+    pushPolicy: {},
     legacyV1: false,
     createdAt: T0 + n,
     lastUsedAt: null,
@@ -78,6 +82,49 @@ export function transaction(integrationId: string, over: Partial<TransactionRow>
     context: JSON.stringify({ ipaddr: '192.0.2.1', hostname: 'host' }),
     ...over,
   };
+}
+
+export function activation(userId: string, over: Partial<ActivationRow> = {}): ActivationRow {
+  const n = next();
+  return { codeHash: `code-hash-${n}`, userId, createdAt: T0, expiresAt: T0 + 86_400_000, usedAt: null, deviceId: null, ...over };
+}
+
+/** A device with the TOTP token it is activated with (its tokenId points at the token). */
+export function deviceWithToken(userId: string, over: Partial<DeviceRow> = {}): { device: DeviceRow; token: TokenRow } {
+  const n = next();
+  const t = token(userId);
+  const device: DeviceRow = {
+    id: `DP${String(n).padStart(18, '0')}`,
+    userId,
+    name: `Phone ${n}`,
+    publicKeyJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', x: `x${n}`, y: `y${n}` }),
+    tokenId: t.id,
+    pushSubscription: null,
+    createdAt: T0 + n,
+    lastSeenAt: null,
+    ...over,
+  };
+  return { device, token: t };
+}
+
+/** A pending push transaction for a user and its challenge. */
+export function push(
+  integrationId: string,
+  userId: string,
+  over: { tx?: Partial<TransactionRow>; challenge?: Partial<PushChallengeRow> } = {},
+): { tx: TransactionRow; challenge: PushChallengeRow } {
+  const tx = transaction(integrationId, { userId, username: `u-${userId}`, ...over.tx });
+  const challenge: PushChallengeRow = {
+    txid: tx.txid,
+    userId,
+    deviceId: null,
+    nonce: `nonce-${tx.txid}`,
+    matchCode: null,
+    createdAt: tx.createdAt,
+    expiresAt: tx.expiresAt,
+    ...over.challenge,
+  };
+  return { tx, challenge };
 }
 
 export function auditEntry(nodeId: string, over: Partial<NewAuditEntry> = {}): NewAuditEntry {

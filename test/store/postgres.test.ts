@@ -6,7 +6,7 @@ import pg from 'pg';
 import { openStore } from '../../src/store/open.js';
 import { freshPostgresDatabase } from '../support/postgres.js';
 import { fence, runStoreConformance, until } from './conformance.js';
-import { integration, T0, transaction } from './fixtures.js';
+import { integration, push, T0, transaction, user } from './fixtures.js';
 
 const baseUrl = inject('pgUrl');
 let url: string;
@@ -14,7 +14,15 @@ beforeEach(async () => {
   url = await freshPostgresDatabase(baseUrl);
 });
 
-runStoreConformance('postgres', () => openStore({ kind: 'postgres', url }));
+runStoreConformance('postgres', () => openStore({ kind: 'postgres', url }), async (statement) => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+});
 
 describe('postgres specifics', () => {
   it('a change on one node wakes listeners on every node, once each', async () => {
@@ -42,6 +50,35 @@ describe('postgres specifics', () => {
     }
   });
 
+  it('a user\'s push change on one node wakes that user\'s listeners on every node, once each', async () => {
+    const nodeA = await openStore({ kind: 'postgres', url });
+    const nodeB = await openStore({ kind: 'postgres', url });
+    try {
+      const int = integration();
+      await nodeA.createIntegration(int);
+      const u = user();
+      await nodeA.createUser(u);
+      let onA = 0;
+      let onB = 0;
+      let txOnB = 0;
+      nodeA.onUserPushChange(u.id, () => onA++);
+      nodeB.onUserPushChange(u.id, () => onB++);
+
+      const p = push(int.id, u.id);
+      // A user id that happens to equal a txid is still only a user id (separate channels).
+      nodeB.onTransactionChange(u.id, () => txOnB++);
+      expect(await nodeA.createPushTransaction(p.tx, p.challenge, 1, T0)).toBe('created');
+      await until(() => onA === 1 && onB === 1);
+      await nodeB.announcePushChange(u.id);
+      await until(() => onA === 2 && onB === 2);
+      await fence(nodeA, int.id);
+      await fence(nodeB, int.id);
+      expect([onA, onB, txOnB]).toEqual([2, 2, 0]);
+    } finally {
+      await Promise.all([nodeA.close(), nodeB.close()]);
+    }
+  });
+
   it('re-LISTENs after losing its listener connection, waking waiters in case they missed a change', async () => {
     const store = await openStore({ kind: 'postgres', url });
     const admin = new pg.Client({ connectionString: url });
@@ -52,13 +89,15 @@ describe('postgres specifics', () => {
       const tx = transaction(int.id);
       await store.createTransaction(tx);
       let calls = 0;
+      let userCalls = 0;
       store.onTransactionChange(tx.txid, () => calls++);
+      store.onUserPushChange('some-user', () => userCalls++);
 
       const killed = await admin.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND query = 'LISTEN tandem_tx'`);
       expect(killed.rowCount).toBe(1);
-      await until(() => calls === 1); // the wake-up after reconnecting
+      await until(() => calls === 1 && userCalls === 1); // the wake-ups after reconnecting
       await store.settleTransaction(tx.txid, { state: 'deny', status: 'deny', statusMsg: '', at: T0 });
       await until(() => calls === 2);
     } finally {

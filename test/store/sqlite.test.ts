@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { runStoreConformance } from './conformance.js';
@@ -18,7 +19,15 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-runStoreConformance('sqlite', () => openStore({ kind: 'sqlite', file }));
+runStoreConformance('sqlite', () => openStore({ kind: 'sqlite', file }), async (statement) => {
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.exec(statement);
+  } finally {
+    db.close();
+  }
+});
 
 describe('sqlite specifics', () => {
   it('creates the database, WAL and shared-memory files with mode 0600', async () => {

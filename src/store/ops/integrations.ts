@@ -4,7 +4,8 @@ import { changed, orConflict, type StoreContext } from '../context.js';
 import { toIntegration } from '../rows.js';
 
 type IntegrationOps = Pick<Store,
-  'createIntegration' | 'getIntegrationByIkey' | 'listIntegrations' | 'deleteIntegration' | 'rotateSkey' | 'touchIntegration'>;
+  | 'createIntegration' | 'getIntegrationByIkey' | 'listIntegrations' | 'deleteIntegration' | 'rotateSkey'
+  | 'touchIntegration' | 'setIntegrationPushPolicy'>;
 
 export function integrationOps(ctx: StoreContext): IntegrationOps {
   const { db } = ctx;
@@ -19,6 +20,7 @@ export function integrationOps(ctx: StoreContext): IntegrationOps {
           prev_skey_sealed: row.prevSkeySealed,
           prev_skey_expires_at: row.prevSkeyExpiresAt,
           new_user_policy: row.newUserPolicy,
+          push_policy: JSON.stringify(row.pushPolicy),
           legacy_v1: ctx.bool(row.legacyV1),
           created_at: row.createdAt,
           last_used_at: row.lastUsedAt,
@@ -50,6 +52,14 @@ export function integrationOps(ctx: StoreContext): IntegrationOps {
 
     async touchIntegration(id, at) {
       await db.updateTable('integrations').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+
+    async setIntegrationPushPolicy(ikey, policy) {
+      const result = await db.updateTable('integrations')
+        .set({ push_policy: JSON.stringify(policy) })
+        .where('ikey', '=', ikey)
+        .executeTakeFirst();
+      return changed(result) > 0;
     },
   };
 }

@@ -1,7 +1,9 @@
 // OTP tokens and the accept-once counter.
-import type { Store } from '../contract.js';
+import type { Kysely } from 'kysely';
+import type { Store, TokenRow } from '../contract.js';
 import { changed, orConflict, type StoreContext } from '../context.js';
 import { toToken } from '../rows.js';
+import type { Database } from '../schema.js';
 
 type TokenOps = Pick<Store, 'addToken' | 'listTokens' | 'getToken' | 'removeToken' | 'acceptOtp' | 'setTokenCounter'>;
 
@@ -9,18 +11,7 @@ export function tokenOps(ctx: StoreContext): TokenOps {
   const { db } = ctx;
   return {
     async addToken(row) {
-      await orConflict(ctx, `token ${row.id}`, () =>
-        db.insertInto('tokens').values({
-          id: row.id,
-          user_id: row.userId,
-          type: row.type,
-          secret_sealed: row.secretSealed,
-          digits: row.digits,
-          algorithm: row.algorithm,
-          period: row.period,
-          next_counter: row.nextCounter,
-          created_at: row.createdAt,
-        }).execute());
+      await orConflict(ctx, `token ${row.id}`, () => insertToken(db, row));
     },
 
     async listTokens(userId) {
@@ -55,6 +46,21 @@ export function tokenOps(ctx: StoreContext): TokenOps {
       return changed(await db.updateTable('tokens').set({ next_counter: nextCounter }).where('id', '=', tokenId).executeTakeFirst()) > 0;
     },
   };
+}
+
+/** The token INSERT, shared with consumeActivation (which adds the device's token in its transaction). */
+export async function insertToken(db: Kysely<Database>, row: TokenRow): Promise<void> {
+  await db.insertInto('tokens').values({
+    id: row.id,
+    user_id: row.userId,
+    type: row.type,
+    secret_sealed: row.secretSealed,
+    digits: row.digits,
+    algorithm: row.algorithm,
+    period: row.period,
+    next_counter: row.nextCounter,
+    created_at: row.createdAt,
+  }).execute();
 }
 
 function integer(n: number): void {

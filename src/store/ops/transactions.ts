@@ -1,7 +1,9 @@
 // Authentication transactions (push/phone waits) and their change notification.
-import type { Store } from '../contract.js';
+import type { Kysely } from 'kysely';
+import type { Store, TransactionRow } from '../contract.js';
 import { changed, orConflict, type StoreContext } from '../context.js';
 import { toTransaction } from '../rows.js';
+import type { Database } from '../schema.js';
 
 type TransactionOps = Pick<Store,
   | 'createTransaction' | 'getTransaction' | 'settleTransaction' | 'updatePendingStatus'
@@ -11,22 +13,7 @@ export function transactionOps(ctx: StoreContext): TransactionOps {
   const { db, notifier } = ctx;
   return {
     async createTransaction(row) {
-      await orConflict(ctx, `transaction ${row.txid}`, () =>
-        db.insertInto('transactions').values({
-          txid: row.txid,
-          integration_id: row.integrationId,
-          user_id: row.userId,
-          username: row.username,
-          factor: row.factor,
-          state: row.state,
-          status: row.status,
-          status_msg: row.statusMsg,
-          version: row.version,
-          created_at: row.createdAt,
-          expires_at: row.expiresAt,
-          settled_at: row.settledAt,
-          context: row.context,
-        }).execute());
+      await orConflict(ctx, `transaction ${row.txid}`, () => insertTransaction(db, row));
     },
 
     async getTransaction(txid) {
@@ -80,4 +67,23 @@ export function transactionOps(ctx: StoreContext): TransactionOps {
       return notifier.subscribe(txid, listener);
     },
   };
+}
+
+/** The transaction INSERT, shared with createPushTransaction (which adds it in its transaction). */
+export async function insertTransaction(db: Kysely<Database>, row: TransactionRow): Promise<void> {
+  await db.insertInto('transactions').values({
+    txid: row.txid,
+    integration_id: row.integrationId,
+    user_id: row.userId,
+    username: row.username,
+    factor: row.factor,
+    state: row.state,
+    status: row.status,
+    status_msg: row.statusMsg,
+    version: row.version,
+    created_at: row.createdAt,
+    expires_at: row.expiresAt,
+    settled_at: row.settledAt,
+    context: row.context,
+  }).execute();
 }

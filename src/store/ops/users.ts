@@ -7,7 +7,7 @@ import type { Database, UsersTable } from '../schema.js';
 
 type UserOps = Pick<Store,
   | 'createUser' | 'findUserByName' | 'getUser' | 'listUsers' | 'setUserStatus' | 'deleteUser'
-  | 'recordFailure' | 'recordSuccess' | 'unlockUser'>;
+  | 'recordFailure' | 'recordSuccess' | 'unlockUser' | 'lockUser'>;
 
 export function userOps(ctx: StoreContext): UserOps {
   const { db } = ctx;
@@ -55,7 +55,8 @@ export function userOps(ctx: StoreContext): UserOps {
     },
 
     async deleteUser(id) {
-      // Names, tokens and bypass codes go with it (ON DELETE CASCADE).
+      // Names, tokens, bypass codes, devices, activations, push challenges and the push denial
+      // count go with it (ON DELETE CASCADE); its transactions stay, as history, with user_id NULL.
       return changed(await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()) > 0;
     },
 
@@ -83,6 +84,10 @@ export function userOps(ctx: StoreContext): UserOps {
 
     async unlockUser(id) {
       return changed(await db.updateTable('users').set({ failures: 0, locked_until: null }).where('id', '=', id).executeTakeFirst()) > 0;
+    },
+
+    async lockUser(id, until) {
+      return changed(await db.updateTable('users').set({ locked_until: until }).where('id', '=', id).executeTakeFirst()) > 0;
     },
   };
 }
