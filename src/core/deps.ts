@@ -19,6 +19,17 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** Web Push delivery to the Tandem Authenticator (absent: the live channel alone). */
+export interface DevicePusher {
+  /** The VAPID public key (base64url) the app subscribes with. */
+  readonly vapidPublicKey: string;
+  /**
+   * Deliver `payload` to one stored subscription (its JSON text). Never throws: 'gone' means the
+   * push service no longer knows the subscription and it should be dropped.
+   */
+  send(subscription: string, payload: object, ttlSeconds: number): Promise<'sent' | 'gone' | 'failed'>;
+}
+
 export interface Deps {
   store: Store;
   settings: Settings;
@@ -26,4 +37,5 @@ export interface Deps {
   clock: Clock;
   random: Random;
   log: Logger;
+  pusher?: DevicePusher;
 }

@@ -6,10 +6,10 @@ import { createHmac } from 'node:crypto';
 import { deriveKey, seal, unseal } from '../protocol/seal.js';
 import type { Random } from './deps.js';
 
-export type SealPurpose = 'totp-seed' | 'integration-skey';
+export type SealPurpose = 'totp-seed' | 'integration-skey' | 'server-secret';
 export type HmacPurpose = 'bypass-code' | 'request-id';
 
-const SEAL_PURPOSES: readonly SealPurpose[] = ['totp-seed', 'integration-skey'];
+const SEAL_PURPOSES: readonly SealPurpose[] = ['totp-seed', 'integration-skey', 'server-secret'];
 const HMAC_PURPOSES: readonly HmacPurpose[] = ['bypass-code', 'request-id'];
 /** AES-GCM's standard nonce length; random per seal, so 2^32 seals per key stay safe. */
 const IV_BYTES = 12;

@@ -6,6 +6,8 @@ import type { Settings } from '../config/settings.js';
 import { verifyAudit } from '../core/audit.js';
 import { expirePending } from '../core/transactions.js';
 import { buildApp } from './app.js';
+import { portalBase } from '../core/preauth.js';
+import { openDevicePusher } from './push-delivery.js';
 import { certificateExpiryWarning } from './cert-expiry.js';
 import { ensureDataDir } from './bootstrap.js';
 import type { ServerLogger } from './logger.js';
@@ -49,6 +51,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
     // Listening on "any free port": links the server hands out must carry the real one.
     deps.settings = Object.freeze({ ...s, listen: Object.freeze({ host: s.listen.host, port }) });
   }
+  // Web Push (docs/push.md §4); the VAPID contact is the server's public URL.
+  deps.pusher = await openDevicePusher(deps, portalBase(deps));
   const hostForUrl = s.listen.host.includes(':') ? `[${s.listen.host}]` : s.listen.host;
   const url = `https://${hostForUrl}:${port}`;
 
