@@ -22,6 +22,8 @@ export const newIkey = (r: Random): string => 'DI' + randomString(r, ALNUM_UPPER
 export const newSkey = (r: Random): string => randomString(r, ALNUM, 40);
 export const newUserId = (r: Random): string => 'DU' + randomString(r, ALNUM_UPPER, 18);
 export const newTokenId = (r: Random): string => 'DH' + randomString(r, ALNUM_UPPER, 18);
+/** A Tandem Authenticator installation, shaped like Duo's phone ids. */
+export const newDeviceId = (r: Random): string => 'DP' + randomString(r, ALNUM_UPPER, 18);
 export const newBypassId = (r: Random): string => 'DB' + randomString(r, ALNUM_UPPER, 18);
 export const newIntegrationId = (r: Random): string => 'IN' + randomString(r, ALNUM_UPPER, 18);
 /** Nine decimal digits, like Duo's bypass codes. */

@@ -19,6 +19,11 @@ const RESYNC_SEARCH = 1000;
 
 export const seedAad = (tokenId: string, userId: string): string => `token/${tokenId}/${userId}/seed`;
 
+/** A seed sealed for its token row (also used for the Tandem Authenticator's token, core/devices.ts). */
+export function sealSeed(deps: Pick<Deps, 'keyring'>, tokenId: string, userId: string, secret: Buffer): string {
+  return deps.keyring.seal('totp-seed', seedAad(tokenId, userId), secret);
+}
+
 export interface TokenOptions {
   type: TokenType;
   /** Imported seed; generated when absent. */
@@ -60,7 +65,7 @@ export async function addToken(deps: Deps, username: string, o: TokenOptions): P
     id,
     userId: user.id,
     type: o.type,
-    secretSealed: deps.keyring.seal('totp-seed', seedAad(id, user.id), secret),
+    secretSealed: sealSeed(deps, id, user.id, secret),
     digits,
     algorithm,
     period,

@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Core } from '../core/service.js';
 import { toWireError, wireError, type WireError } from './error-map.js';
 import type { ServerLogger } from './logger.js';
+import { registerAppDevices } from './routes/app-devices.js';
 import { registerAuthV2 } from './routes/auth-v2.js';
+import { registerAuthV2Enroll } from './routes/auth-v2-enroll.js';
 import { registerRestV1 } from './routes/rest-v1.js';
 import { sendAnswer } from './reply.js';
 import { responseKeys } from './signed-requests.js';
@@ -16,7 +18,7 @@ export interface AppOptions {
 }
 
 /** Paths that exist (with another method): a wrong method there is 405, not 404. */
-const KNOWN_PATHS = /^\/(auth\/v2\/(ping|check|logo|preauth|auth|auth_status)|rest\/v1\/(preauth|auth|status)\.(bson|json))$/;
+const KNOWN_PATHS = /^\/(auth\/v2\/(ping|check|logo|preauth|auth|auth_status|enroll|enroll_status)|rest\/v1\/(preauth|auth|status)\.(bson|json))$/;
 
 function envelopeBytes(w: WireError): string {
   return JSON.stringify(w.body);
@@ -95,5 +97,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
 
   registerAuthV2(app, o.core, o.log);
   registerRestV1(app, o.core, o.log);
+  registerAuthV2Enroll(app, o.core, o.log);
+  registerAppDevices(app, o.core);
   return app;
 }

@@ -88,7 +88,7 @@ export interface SignedFetchOptions {
   signPath?: string;
   signBody?: Buffer;
   signMethod?: string;
-  /** Another device id in the header. */
+  /** Another device id, in the header and the signed message (signed with this device's key). */
   deviceId?: string;
   /** Raw body bytes instead of JSON (no Content-Type unless given). */
   rawBody?: Buffer;
@@ -142,7 +142,7 @@ export class ScriptedDevice {
     const time = o.time ?? Date.now();
     const signature = await this.sign(
       deviceRequestMessage({
-        deviceId: this.deviceId,
+        deviceId: o.deviceId ?? this.deviceId,
         method: (o.signMethod ?? method).toUpperCase(),
         path: o.signPath ?? path,
         time,
