@@ -35,6 +35,19 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['../core/*', '../store/*', '../server/*', '../cli/*', '../client/*', 'kysely', 'better-sqlite3', 'pg', 'fastify'] }] },
   },
   {
+    // The Tandem Authenticator runs in browsers: no node modules or globals, and untrusted text
+    // reaches the DOM only as text (ARCHITECTURE §5).
+    files: ['web/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process'], message: 'web/app runs in a browser' }, { group: ['**/src/*/**', '!**/src/protocol/approval.js'], message: 'web/app may import only the pure src/protocol/approval.ts' }] }],
+      'no-restricted-globals': ['error', 'Buffer', 'process', 'require'],
+      'no-restricted-syntax': ['error',
+        { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML|srcdoc)$/]", message: 'Build DOM with web/app/src/dom.ts (text nodes only)' },
+        { selector: "CallExpression[callee.property.name=/^(write|writeln)$/][callee.object.name='document']", message: 'Build DOM with web/app/src/dom.ts (text nodes only)' },
+        { selector: "CallExpression[callee.name='eval'], NewExpression[callee.name='Function']", message: 'No eval (CSP forbids it anyway)' }],
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['../server/*', '../cli/*', '**/server/*', '**/cli/*', 'kysely', 'better-sqlite3', 'pg', 'fastify'] }] },
   },

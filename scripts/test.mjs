@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 
 const steps = [
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
+  ['typecheck web', 'npx', ['tsc', '--noEmit', '-p', 'web']],
   ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
   ['build', 'node', ['scripts/build.mjs']],
   // The C launchers once, before tests that use them run in parallel (make is then a no-op).
