@@ -7,6 +7,7 @@ import { registerAppDevices } from './routes/app-devices.js';
 import { registerAuthV2 } from './routes/auth-v2.js';
 import { registerAuthV2Enroll } from './routes/auth-v2-enroll.js';
 import { registerRestV1 } from './routes/rest-v1.js';
+import { appDistDir, registerAppStatic } from './routes/app-static.js';
 import { sendAnswer } from './reply.js';
 import { responseKeys } from './signed-requests.js';
 import { NONCE_HEADER, SIGNATURE_HEADER, isNonce, responseSignature } from '../protocol/response-signature.js';
@@ -97,6 +98,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
 
   registerAuthV2(app, o.core, o.log);
   registerRestV1(app, o.core, o.log);
+  registerAppStatic(app, { dir: appDistDir(), log: o.log });
   registerAuthV2Enroll(app, o.core, o.log);
   registerAppDevices(app, o.core);
   return app;
