@@ -166,7 +166,7 @@ describe('runHelper', () => {
     const d = deps();
     const r = await helper(['TANDEM-PAM 1', 'ITEM mode login', 'ITEM uid 1001', 'ENV SSH_ORIGINAL_COMMAND rsync --server', 'END'], d);
     expect(r.out).toEqual(['RESULT success authenticated']);
-    expect(d.api.auths).toEqual([expect.objectContaining({ username: 'bob', prompt: 'push1', async: false })]);
+    expect(d.api.auths).toEqual([expect.objectContaining({ username: 'bob', prompt: 'push1', factor: 'push', async: true })]);
   });
 
   it('a config error denies (never failmode), logged with file and line, without the skey', async () => {

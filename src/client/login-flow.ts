@@ -5,6 +5,7 @@
 //                                        ─ deny / enroll → show the text, deny ("Aborted")
 //                                        ─ auth → choose → auth → [poll] ─ allow → success
 //                                                                          ─ deny → next round
+//                                                                          ─ fraud / timeout → deny
 //   with a new preauth each round, up to `prompts` rounds (one when non-interactive).
 //
 // Choosing, in duo_unix's order: DUO_PASSCODE (login_tandem with accept_env_factor, first round
@@ -16,6 +17,18 @@
 // after one use, so seeing it on screen costs nothing that the one-time design does not already
 // cover. It also keeps the look that users of pam_duo and sshd's keyboard-interactive know.
 //
+// Push (docs/push.md §5–6). preauth and auth always carry client_supports_verified_push=1, and
+// auth carries preauth's txid when it sent one. A choice that is a push (`push`, `pushN`, from
+// the menu, typed, autopush/headless `default`, or DUO_PASSCODE) goes as factor=push with
+// device = the Nth push-capable device preauth listed (`auto` when it listed none or fewer), and
+// is ALWAYS async, also under sshd (unlike duo_unix): the wait (status-wait.ts) can show a
+// verification code live in a prompt. Other choices keep duo_unix's sync/async rules.
+// Results: allow → success; deny → a failed round (a wrong tap or number may be retried, as
+// duo_unix retries every deny); `timeout` or `fraud` (the status word) end the login at once:
+// duo_unix does not tell them apart and retries, which after a timeout pages an absent user again
+// (push fatigue) and after "report as fraud" asks again for a login the user has disowned (the
+// server locks the user anyway).
+//
 // failmode: only a DuoCallError of kind `unreachable` — which the client produces only before
 // any auth request has been sent — lets `safe` allow ("Failsafe"); everything else denies.
 // `[tandem] offline_fallback = local` replaces failmode in exactly that case: the local
@@ -24,8 +37,11 @@ import { clientAddress } from './address.js';
 import { displayText } from './display-text.js';
 import { allNegatedWords, groupsRequire2fa } from './groups.js';
 import { DuoCallError } from './http/errors.js';
-import { pushinfoText, type DuoApi } from './http/duo-client.js';
+import { pushinfoText, type DuoApi, type PreauthDevice } from './http/duo-client.js';
 import type { ClientLogger } from './log.js';
+import { MAX_STATUS_POLLS, MAX_STATUS_WAIT_MS, statusText, waitForResult, type WaitLimits } from './status-wait.js';
+
+export { MAX_STATUS_POLLS, MAX_STATUS_WAIT_MS } from './status-wait.js';
 
 export interface Conversation {
   /** Resolves with the answer, or null when the conversation failed or was cancelled. */
@@ -82,6 +98,8 @@ export interface LoginFlowDeps {
    * unreachable before any auth request was sent. Without it, that case denies.
    */
   offlineCheck?: () => Promise<OfflineCheckResult>;
+  /** The status-polling limits (tests); MAX_STATUS_POLLS and MAX_STATUS_WAIT_MS by default. */
+  statusLimits?: Partial<WaitLimits>;
 }
 
 export interface OfflineCheckResult {
@@ -92,11 +110,9 @@ export interface OfflineCheckResult {
 }
 
 export type SuccessReason = 'authenticated' | 'groups-bypass' | 'preauth-allow' | 'failsafe' | 'offline-local';
-export type DenyReason = 'preauth-deny' | 'enroll' | 'no-default-factor' | 'cancelled' | 'max-attempts' | 'failsecure' | 'offline-local' | 'error';
+export type DenyReason = 'preauth-deny' | 'enroll' | 'no-default-factor' | 'cancelled' | 'max-attempts' | 'failsecure' | 'offline-local' | 'fraud' | 'timeout' | 'error';
 export type LoginOutcome = { result: 'success'; reason: SuccessReason } | { result: 'deny'; reason: DenyReason };
 
-/** duo_unix polls at most 20 times; HEAD (and we) deny when that never settles. */
-export const MAX_STATUS_POLLS = 20;
 /** duo_unix reads at most 255 characters of answer. */
 const MAX_ANSWER = 255;
 
@@ -107,6 +123,19 @@ function autopushMessage(factor: string): string {
 }
 
 type RoundResult = { done: LoginOutcome } | { failed: string };
+
+const PUSH_CHOICE = /^push([1-9][0-9]{0,2})?$/i;
+
+/**
+ * For a choice that is a push (`push`, `push1`…`push999`, any case, surrounding space ignored):
+ * the device to send — the Nth push-capable device preauth listed, or `auto`. null: not a push.
+ */
+export function pushDevice(choice: string, devices: readonly PreauthDevice[]): string | null {
+  const m = PUSH_CHOICE.exec(choice.trim());
+  if (m === null) return null;
+  const n = m[1] === undefined ? 1 : Number(m[1]);
+  return devices.filter((d) => d.capabilities.includes('push'))[n - 1]?.device ?? 'auto';
+}
 
 export async function runLoginFlow(input: LoginFlowInput, deps: LoginFlowDeps): Promise<LoginOutcome> {
   const { conversation: conv, log } = deps;
@@ -135,6 +164,7 @@ export async function runLoginFlow(input: LoginFlowInput, deps: LoginFlowDeps): 
   const pushinfo = pushinfoText(serverIp, config.pushinfo ? input.command : null);
   const syncAlways = !input.interactive || (input.mode === 'pam' && input.service === 'sshd');
   const attempts = input.interactive ? Math.max(1, Math.min(3, config.prompts)) : 1;
+  const limits: WaitLimits = { maxPolls: MAX_STATUS_POLLS, maxWaitMs: MAX_STATUS_WAIT_MS, ...deps.statusLimits };
   let envPasscode = input.envPasscode;
 
   const round = async (attempt: number): Promise<RoundResult> => {
@@ -183,21 +213,32 @@ export async function runLoginFlow(input: LoginFlowInput, deps: LoginFlowDeps): 
       choice = mapped === '' ? '\n' : mapped;
     }
 
-    const a = await api.auth({ username: user, ipaddr, hostname: input.hostname, prompt: choice, async: !sync, pushinfo });
-    if (a.kind === 'final') {
-      await say(a.statusMsg);
-      if (a.result === 'allow') return { done: success(log, user, ipaddr) };
-      return { failed: a.statusMsg };
+    const device = pushDevice(choice, pre.devices ?? []);
+    const a = await api.auth({
+      username: user,
+      ipaddr,
+      hostname: input.hostname,
+      prompt: choice,
+      factor: device === null ? 'prompt' : 'push',
+      device,
+      // A push is always async (the wait shows its verification code live); see the top.
+      async: device !== null || !sync,
+      pushinfo,
+      txid: pre.txid ?? null,
+    });
+    const final = a.kind === 'final' ? a : await waitForResult({ api, conv, log, interactive: input.interactive, user, ip: ipaddr, limits }, a.txid, a);
+    if ('kind' in final && final.kind === 'cancelled') {
+      log.log('warning', 'Aborted Tandem login', { user, ip: ipaddr, detail: 'the conversation was cancelled' });
+      return { done: { result: 'deny', reason: 'cancelled' } };
     }
-    for (let poll = 0; poll < MAX_STATUS_POLLS; poll++) {
-      // Every poll's status is shown, as duo_unix does; it also tells the launcher, whose
-      // deadline runs per line, that the helper is alive while the server holds a long poll.
-      const s = await api.authStatus(a.txid);
-      await say(s.statusMsg);
-      if (s.result === 'allow') return { done: success(log, user, ipaddr) };
-      if (s.result === 'deny') return { failed: s.statusMsg };
+    const r = 'answer' in final ? final.answer : final;
+    await say(statusText(r.statusMsg));
+    if (r.result === 'allow') return { done: success(log, user, ipaddr) };
+    if (r.result === 'deny' && (r.status === 'fraud' || r.status === 'timeout')) {
+      log.log('warning', 'Failed Tandem login', { user, ip: ipaddr, detail: `${r.statusMsg} (${r.status}; no further attempts)` });
+      return { done: { result: 'deny', reason: r.status } };
     }
-    throw new DuoCallError('failed', `Authentication timed out (no result after ${MAX_STATUS_POLLS} status polls)`);
+    return { failed: r.statusMsg };
   };
 
   try {

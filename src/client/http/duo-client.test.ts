@@ -107,6 +107,8 @@ function client(port: number, extra: Partial<DuoClientOptions> = {}): DuoClient 
 }
 
 const LOGIN = { username: 'alice', ipaddr: '203.0.113.7', hostname: 'vm' };
+/** A typed choice (passcode, phone1…): factor=prompt, no preauth txid. */
+const PROMPTED = { factor: 'prompt', device: null, txid: null } as const;
 
 async function callError(p: Promise<unknown>): Promise<DuoCallError> {
   try {
@@ -133,7 +135,7 @@ describe('DuoClient against a signing server', () => {
     expect(seen.method).toBe('POST');
     expect(seen.path).toBe('/auth/v2/preauth');
     const nonce = seen.headers['x-tandem-nonce'] as string;
-    expect(seen.body).toBe(`failmode=closed&hostname=vm&ipaddr=203.0.113.7&tandem_nonce=${nonce}&text_prompt=1&username=alice`);
+    expect(seen.body).toBe(`client_supports_verified_push=1&failmode=closed&hostname=vm&ipaddr=203.0.113.7&tandem_nonce=${nonce}&text_prompt=1&username=alice`);
     expect(seen.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(nonce).toMatch(/^[0-9a-f]{64}$/);
     expect(seen.headers['user-agent']).toBe('pam_tandem/test');
@@ -157,11 +159,11 @@ describe('DuoClient against a signing server', () => {
     const pushinfo = pushinfoText('192.0.2.2', 'echo HELLO');
     expect(pushinfo).toBe('Server+IP=192.0.2.2&Command=echo%20HELLO');
     expect(c.authSent).toBe(false);
-    expect(await c.auth({ ...LOGIN, prompt: 'push1', async: true, pushinfo })).toEqual({ kind: 'txid', txid: 'tx-1' });
+    expect(await c.auth({ ...LOGIN, ...PROMPTED, prompt: 'phone1', async: true, pushinfo })).toEqual({ kind: 'txid', txid: 'tx-1' });
     expect(c.authSent).toBe(true);
-    expect(await c.authStatus('tx-1')).toEqual({ result: 'allow', statusMsg: 'Success. Logging you in...' });
+    expect(await c.authStatus('tx-1')).toEqual({ result: 'allow', status: 'allow', statusMsg: 'Success. Logging you in...' });
     expect(requests[0]!.body).toBe(
-      `async=1&factor=prompt&hostname=vm&ipaddr=203.0.113.7&prompt=push1&pushinfo=Server%2BIP%3D192.0.2.2%26Command%3Decho%2520HELLO&tandem_nonce=${requests[0]!.headers['x-tandem-nonce'] as string}&username=alice`,
+      `async=1&client_supports_verified_push=1&factor=prompt&hostname=vm&ipaddr=203.0.113.7&prompt=phone1&pushinfo=Server%2BIP%3D192.0.2.2%26Command%3Decho%2520HELLO&tandem_nonce=${requests[0]!.headers['x-tandem-nonce'] as string}&username=alice`,
     );
     expect(requests[1]!.method).toBe('GET');
     expect(requests[1]!.query).toBe('txid=tx-1');
@@ -185,8 +187,51 @@ describe('DuoClient against a signing server', () => {
     const port = await startServer();
     handler = (seen, res) => reply(seen, res, 200, ok({ result: 'deny', status: 'deny', status_msg: 'Incorrect passcode. Please try again.' }));
     const c = client(port);
-    expect(await c.auth({ ...LOGIN, ipaddr: null, prompt: '123456', async: false, pushinfo: pushinfoText(null, null) })).toEqual({ kind: 'final', result: 'deny', statusMsg: 'Incorrect passcode. Please try again.' });
+    expect(await c.auth({ ...LOGIN, ...PROMPTED, ipaddr: null, prompt: '123456', async: false, pushinfo: pushinfoText(null, null) })).toEqual({
+      kind: 'final',
+      result: 'deny',
+      status: 'deny',
+      statusMsg: 'Incorrect passcode. Please try again.',
+    });
     expect(requests[0]!.body).not.toContain('ipaddr');
+    c.close();
+  });
+
+  it('push: preauth devices and txid; auth as factor=push with device, txid and the declaration; verification_code', async () => {
+    const port = await startServer();
+    const devices = [
+      { device: 'DPTOKEN', type: 'token', name: 'key' },
+      { device: 'DPPHONE1', type: 'phone', name: 'phone', display_name: 'Phone', capabilities: ['auto', 'push'] },
+    ];
+    handler = (seen, res) => {
+      if (seen.path === '/auth/v2/preauth') return reply(seen, res, 200, ok({ ...(AUTH_PROMPT.response as object), devices, txid: 'pre-tx' }));
+      if (seen.path === '/auth/v2/auth') return reply(seen, res, 200, ok({ txid: 'tx-2', status_msg: 'Verification code 042: enter it.', verification_code: '042' }));
+      return reply(seen, res, 200, ok({ result: 'waiting', status: 'pushed', status_msg: 'Verification code 042: enter it.', verification_code: '042' }));
+    };
+    const c = client(port);
+    const pre = await c.preauth({ ...LOGIN, failmode: 'secure' });
+    expect(pre).toMatchObject({ result: 'auth', txid: 'pre-tx', devices: [{ device: 'DPTOKEN', capabilities: [] }, { device: 'DPPHONE1', capabilities: ['auto', 'push'] }] });
+    const a = await c.auth({ ...LOGIN, prompt: 'push1', factor: 'push', device: 'DPPHONE1', async: true, pushinfo: '', txid: 'pre-tx' });
+    expect(a).toEqual({ kind: 'txid', txid: 'tx-2', statusMsg: 'Verification code 042: enter it.', verificationCode: '042' });
+    expect(await c.authStatus('tx-2')).toEqual({ result: 'waiting', status: 'pushed', statusMsg: 'Verification code 042: enter it.', verificationCode: '042' });
+    const nonce = requests[1]!.headers['x-tandem-nonce'] as string;
+    expect(requests[1]!.body).toBe(`async=1&client_supports_verified_push=1&device=DPPHONE1&factor=push&hostname=vm&ipaddr=203.0.113.7&pushinfo=&tandem_nonce=${nonce}&txid=pre-tx&username=alice`);
+    c.close();
+  });
+
+  it('a verification_code that is not 1–8 digits is dropped (flagged); an odd status word is ignored', async () => {
+    const port = await startServer();
+    const c = client(port);
+    for (const code of ['12a', '', '123456789', 123, ['1'], '１２３', '12\n3', '1'.repeat(5000)]) {
+      handler = (seen, res) =>
+        seen.path === '/auth/v2/auth'
+          ? reply(seen, res, 200, ok({ txid: 't', verification_code: code }))
+          : reply(seen, res, 200, ok({ result: 'waiting', status: 'x'.repeat(500), status_msg: 'm', verification_code: code }));
+      expect(await c.auth({ ...LOGIN, ...PROMPTED, prompt: 'push1', async: true, pushinfo: '' })).toEqual({ kind: 'txid', txid: 't', badVerificationCode: true });
+      expect(await c.authStatus('t')).toEqual({ result: 'waiting', statusMsg: 'm', badVerificationCode: true });
+    }
+    handler = (seen, res) => reply(seen, res, 200, ok({ result: 'deny', status: 'fraud', status_msg: 'Reported.', verification_code: '123' }));
+    expect(await c.authStatus('t')).toEqual({ result: 'deny', status: 'fraud', statusMsg: 'Reported.' });
     c.close();
   });
 
@@ -254,6 +299,11 @@ describe('response authentication', () => {
       [ok({ result: 'auth', status_msg: 'x' }), undefined],
       [ok({ result: 'auth', prompt: { text: 'p', factors: { '1': 7 } } }), undefined],
       [ok({ result: 'deny' }), undefined],
+      [ok({ result: 'auth', prompt: { text: 'p', factors: {} }, devices: 'DP1' }), undefined],
+      [ok({ result: 'auth', prompt: { text: 'p', factors: {} }, devices: [{ capabilities: ['push'] }] }), undefined],
+      [ok({ result: 'auth', prompt: { text: 'p', factors: {} }, devices: [{ device: 'DP1', capabilities: 'push' }] }), undefined],
+      [ok({ result: 'auth', prompt: { text: 'p', factors: {} }, txid: 7 }), undefined],
+      [ok({ result: 'auth', prompt: { text: 'p', factors: {} }, txid: 'x'.repeat(300) }), undefined],
     ] as const) {
       handler = (seen, res) => reply(seen, res, 200, body, raw === undefined ? {} : { raw });
       const e = await callError(client(port).preauth({ ...LOGIN, failmode: 'safe' }));
@@ -296,7 +346,7 @@ describe('failure classes (failmode)', () => {
     const port = await startServer();
     handler = (seen, res) => (seen.path === '/auth/v2/auth' ? reply(seen, res, 200, ok({ txid: 't' })) : reply(seen, res, 503, null, { raw: 'down', sign: 'none' }));
     const c = client(port);
-    await c.auth({ ...LOGIN, prompt: 'push1', async: true, pushinfo: '' });
+    await c.auth({ ...LOGIN, ...PROMPTED, prompt: '123456', async: true, pushinfo: '' });
     expect((await callError(c.preauth({ ...LOGIN, failmode: 'safe' }))).kind).toBe('failed');
     c.close();
   });
@@ -310,7 +360,7 @@ describe('failure classes (failmode)', () => {
 
   it('an auth request to a refused port → failed (it may have been sent)', async () => {
     const port = await freePort();
-    expect((await callError(client(port).auth({ ...LOGIN, prompt: 'push1', async: true, pushinfo: '' }))).kind).toBe('failed');
+    expect((await callError(client(port).auth({ ...LOGIN, ...PROMPTED, prompt: '123456', async: true, pushinfo: '' }))).kind).toBe('failed');
   });
 
   it('a server that never answers (https_timeout = 1 s) → unreachable', async () => {

@@ -1,8 +1,9 @@
 // The Duo Auth API v2 as duo_unix 2.2+ calls it (duo_unix.md §3, §4): ping (clock offset),
-// preauth (text_prompt=1), auth (factor=prompt), auth_status; v2 HMAC-SHA512 signatures with
-// X-Duo-Date. Unlike duo_unix, every answer is authenticated: each request carries a fresh nonce
-// in X-Tandem-Nonce, and a 200 without a valid X-Tandem-Signature over (nonce, method, path,
-// body) is refused. Failures are DuoCallError, sorted into `unreachable` / `failed` (errors.ts).
+// preauth (text_prompt=1), auth (factor=prompt; factor=push&device= for a push, docs/push.md §5),
+// auth_status; v2 HMAC-SHA512 signatures with X-Duo-Date. Both preauth and auth declare
+// client_supports_verified_push=1. Unlike duo_unix, every answer is authenticated: each request
+// carries a fresh nonce in X-Tandem-Nonce, and a 200 without a valid X-Tandem-Signature over
+// (nonce, method, path, body) is refused. Failures are DuoCallError, sorted into `unreachable` / `failed` (errors.ts).
 import { randomBytes } from 'node:crypto';
 import { duoEncode, canonicalizeParams } from '../../protocol/duo-canon.js';
 import { authorizationHeader, sign } from '../../protocol/duo-signing.js';
@@ -22,7 +23,7 @@ import {
 } from './responses.js';
 import { Transport, TransportError, type TransportOptions } from './transport.js';
 
-export type { AuthAnswer, PreauthAnswer, StatusAnswer } from './responses.js';
+export type { AuthAnswer, PreauthAnswer, PreauthDevice, StatusAnswer } from './responses.js';
 
 /** How long the server may hold a sync auth or a status poll (its long-poll), on top of https_timeout. */
 export const SERVER_HOLD_ALLOWANCE_MS = 75_000;
@@ -40,9 +41,18 @@ export interface PreauthParams extends LoginParams {
 export interface AuthParams extends LoginParams {
   /** The menu choice mapped through `factors`, a passcode, or DUO_PASSCODE verbatim. */
   prompt: string;
+  /**
+   * `prompt`: sent as `factor=prompt&prompt=<prompt>` (duo_unix's way). `push`: the choice was a
+   * push (`push1`, …), sent as `factor=push&device=<device>` (docs/push.md §5).
+   */
+  factor: 'prompt' | 'push';
+  /** With factor push: a device id from preauth, or `auto`. */
+  device: string | null;
   async: boolean;
   /** The form text `Server+IP=…&Command=…`, sent on every auth (duo_unix.md §3.2). */
   pushinfo: string;
+  /** preauth's `txid` (Verified Push), when it sent one. */
+  txid: string | null;
 }
 
 /** What login-flow.ts needs from the server; the real one is DuoClient, tests use fakes. */
@@ -81,6 +91,12 @@ const MAX_CLOCK_OFFSET_MS = 365 * 24 * 3600 * 1000;
 
 /** Sent on every POST, with the value of X-Tandem-Nonce. */
 export const NONCE_PARAM = 'tandem_nonce';
+
+/**
+ * Sent on every preauth and auth: our clients show a push's verification code (number matching,
+ * docs/push.md §6). Duo's own parameter name.
+ */
+export const VERIFIED_PUSH_PARAM = 'client_supports_verified_push';
 
 export class DuoClient implements DuoApi {
   private readonly transport: Transport;
@@ -143,6 +159,7 @@ export class DuoClient implements DuoApi {
       ['hostname', p.hostname],
       ['failmode', p.failmode === 'safe' ? 'open' : 'closed'],
       ['text_prompt', '1'],
+      [VERIFIED_PUSH_PARAM, '1'],
     ];
     if (p.ipaddr) params.push(['ipaddr', p.ipaddr]);
     const body = await this.call('POST', '/auth/v2/preauth', params, { hold: false, isAuth: false, signed: 'required' });
@@ -152,13 +169,22 @@ export class DuoClient implements DuoApi {
   async auth(p: AuthParams): Promise<AuthAnswer> {
     const params: Array<[string, string]> = [
       ['username', p.username],
-      ['factor', 'prompt'],
-      ['prompt', p.prompt],
+      ...((p.factor === 'push'
+        ? [
+            ['factor', 'push'],
+            ['device', p.device ?? 'auto'],
+          ]
+        : [
+            ['factor', 'prompt'],
+            ['prompt', p.prompt],
+          ]) satisfies Array<[string, string]>),
       ['async', p.async ? '1' : '0'],
       ['hostname', p.hostname],
       ['pushinfo', p.pushinfo],
+      [VERIFIED_PUSH_PARAM, '1'],
     ];
     if (p.ipaddr) params.push(['ipaddr', p.ipaddr]);
+    if (p.txid !== null) params.push(['txid', p.txid]);
     const body = await this.call('POST', '/auth/v2/auth', params, { hold: !p.async, isAuth: true, signed: 'required' });
     return this.parse(() => parseAuth(okResponse(body), p.async));
   }
