@@ -13,8 +13,9 @@ import type { LoginContext, RequestContext, UserRef } from './context.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { TransactionRow } from '../store/contract.js';
-import { STATUS, createTransaction, settle, txStatus, waitForChange, type TxStatus } from './transactions.js';
+import type { TransactionRow, UserRow } from '../store/contract.js';
+import { effectivePushPolicy, startPush, type DeviceParam } from './push.js';
+import { STATUS, createTransaction, expireTransaction, settle, txStatus, waitForChange, type TxStatus } from './transactions.js';
 import { REFUSAL_REASON, lockMs, loadUser, standing } from './user-state.js';
 import { verifyPasscode } from './verify-passcode.js';
 
@@ -34,11 +35,16 @@ export interface AuthRequest extends LoginContext {
   pushinfo: string | null;
   type: string | null;
   displayUsername: string | null;
+  /** Duo's client_supports_verified_push=1: the client can show a verification code. */
+  clientSupportsVerifiedPush?: boolean;
+  /** The txid preauth answered with (duo_unix sends it back with verified_push = yes). */
+  txid?: string | null;
 }
 
-export type AuthResponse = TxStatus | { txid: string };
+/** `verification_code` is a Tandem extension (Duo clients ignore unknown fields). */
+export type AuthResponse = TxStatus | { txid: string; verification_code?: string };
 
-type Resolved = { kind: 'passcode'; passcode: string } | { kind: 'device'; factor: 'push' | 'phone' | 'sms' | 'auto' };
+type Resolved = { kind: 'passcode'; passcode: string } | { kind: 'device'; factor: 'push' | 'phone' | 'sms' | 'auto'; index: number | null };
 
 function resolveFactor(req: AuthRequest): Resolved {
   switch (req.factor) {
@@ -48,10 +54,10 @@ function resolveFactor(req: AuthRequest): Resolved {
     case 'prompt': {
       if (req.prompt === null) throw new CoreError('bad_request', 'prompt is required for factor=prompt');
       const choice = parsePromptChoice(req.prompt);
-      return choice.kind === 'passcode' ? choice : { kind: 'device', factor: choice.factor };
+      return choice.kind === 'passcode' ? choice : { kind: 'device', factor: choice.factor, index: choice.device };
     }
     default:
-      return { kind: 'device', factor: req.factor };
+      return { kind: 'device', factor: req.factor, index: null };
   }
 }
 
@@ -76,6 +82,24 @@ const UNAVAILABLE: Record<'push' | 'phone' | 'sms' | 'auto', string> = {
   auto: 'Automatic login (push or phone call) is not available for this account. Enter a passcode instead.',
 };
 
+/** A UUID-shaped txid, as preauth hands out when the client declares verified push. */
+const PREAUTH_TXID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The client can show a verification code: it said so (client_supports_verified_push=1), or it
+ * passed back the txid preauth gives such clients. Claiming it falsely gains nothing: the code
+ * is still required, and only this client is ever told it.
+ */
+export function declaresVerifiedPush(req: Pick<AuthRequest, 'clientSupportsVerifiedPush' | 'txid'>): boolean {
+  return req.clientSupportsVerifiedPush === true || (typeof req.txid === 'string' && PREAUTH_TXID.test(req.txid));
+}
+
+function deviceParam(req: AuthRequest, index: number | null): DeviceParam {
+  if (index !== null) return { kind: 'index', n: index };
+  if (req.device === null || req.device === 'auto') return { kind: 'any' };
+  return { kind: 'id', id: req.device };
+}
+
 export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext, req: AuthRequest, signal?: AbortSignal): Promise<AuthResponse> {
   const name = 'username' in req.user ? req.user.username : req.user.userId;
   const factor = resolveFactor(req);
@@ -91,6 +115,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
   let auditFactor: string;
   let reason: string;
   let allowed = false;
+  let matchCode: string | null = null;
   if (factor.kind === 'passcode') {
     const outcome = await verifyPasscode(deps, user, st === 'active', factor.passcode);
     auditFactor = outcome.ok ? outcome.factor : 'passcode';
@@ -109,12 +134,24 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     const final = allowed ? STATUS.allow : STATUS.deny;
     tx = await createTransaction(deps, { ...base, factor: 'passcode', state: allowed ? 'allow' : 'deny', status: final.status, statusMsg: final.msg });
   } else {
-    // Push, phone and SMS arrive with their own issues; until then they settle at once as a deny
-    // through the same state machine, and do not count as a failed attempt.
-    auditFactor = factor.factor;
-    reason = st === 'active' ? 'factor_not_available' : REFUSAL_REASON[st];
-    tx = await createTransaction(deps, { ...base, factor: factor.factor, status: 'pending', statusMsg: 'Preparing login request...' });
-    await settle(deps, tx.txid, 'deny', 'deny', UNAVAILABLE[factor.factor]);
+    // factor=auto picks push: it is the only device factor there is.
+    const pushed = (factor.factor === 'push' || factor.factor === 'auto') && st === 'active' && user ? await startPushFor(deps, ctx, req, user, factor.index, context) : null;
+    if (pushed) {
+      // Pending until the app answers or it expires (core/push.ts); a refusal (paused, limit,
+      // client without verified push, no such device) is already settled as a deny.
+      auditFactor = 'push';
+      tx = pushed.tx;
+      reason = pushed.reason;
+      matchCode = pushed.matchCode;
+    } else {
+      // Phone and SMS do not exist, nor push for a user without a device (or who may not log
+      // in): they settle at once as a deny through the same state machine, and like every
+      // device factor's refusal do not count as a failed attempt.
+      auditFactor = factor.factor;
+      reason = st === 'active' ? 'factor_not_available' : REFUSAL_REASON[st];
+      tx = await createTransaction(deps, { ...base, factor: factor.factor, status: 'pending', statusMsg: 'Preparing login request...' });
+      await settle(deps, tx.txid, 'deny', 'deny', UNAVAILABLE[factor.factor]);
+    }
   }
 
   await appendAudit(deps, {
@@ -122,7 +159,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     integration: ctx.integration.ikey,
     username: user?.username ?? name,
     factor: auditFactor,
-    result: allowed ? 'allow' : 'deny',
+    result: allowed ? 'allow' : tx.state === 'pending' ? 'waiting' : 'deny',
     reason,
     ipaddr: req.ipaddr,
     hostname: req.hostname,
@@ -132,10 +169,42 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     detail: { peer: ctx.peer, async: req.async, ...(req.failmode ? { failmode: req.failmode } : {}), ...(context.pushinfo ? { pushinfo: context.pushinfo } : {}) },
   });
 
-  if (req.async) return { txid: tx.txid };
+  if (req.async) return matchCode !== null ? { txid: tx.txid, verification_code: matchCode } : { txid: tx.txid };
   if (tx.state !== 'pending') return txStatus(tx);
-  const final = await waitForChange(deps, tx.txid, Number.MAX_SAFE_INTEGER, deps.settings.transactionTimeoutSeconds * 1000 + 1000, signal);
+  // Sync: hold until the transaction settles; at its expiry waitForChange settles it as timeout.
+  const final = await waitForChange(deps, tx.txid, Number.MAX_SAFE_INTEGER, Math.max(tx.expiresAt - deps.clock.now(), 0) + 1000, signal);
   return txStatus(final!);
+}
+
+/**
+ * Start a push for an active user, or record its refusal as a settled deny. Returns the
+ * transaction, the audit reason and, with number matching, the code the login shows.
+ */
+async function startPushFor(
+  deps: Deps,
+  ctx: RequestContext,
+  req: AuthRequest,
+  user: UserRow,
+  index: number | null,
+  context: Record<string, unknown>,
+): Promise<{ tx: TransactionRow; reason: string; matchCode: string | null } | null> {
+  const policy = effectivePushPolicy(deps, ctx.integration);
+  const pushCtx = { ...context, pushinfo_raw: req.pushinfo, ipaddr: req.ipaddr, hostname: req.hostname, type: req.type, display_username: req.displayUsername };
+  const r = await startPush(deps, ctx, user, deviceParam(req, index), pushCtx, policy, declaresVerifiedPush(req));
+  if (r.kind === 'pushed') return { tx: r.tx, reason: 'pushed', matchCode: r.matchCode };
+  // No device at all: exactly what a passcode-only user got before push existed.
+  if (r.reason === 'factor_not_available') return null;
+  const tx = await createTransaction(deps, {
+    integrationId: ctx.integration.id,
+    userId: user.id,
+    username: user.username,
+    factor: 'push',
+    state: 'deny',
+    status: 'deny',
+    statusMsg: r.statusMsg,
+    context: pushCtx,
+  });
+  return { tx, reason: r.reason, matchCode: null };
 }
 
 /** auth_status: long-poll one transaction. The first poll of a version answers at once. */
@@ -145,12 +214,14 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
  */
 export const MAX_STATUS_POLLS = 15;
 
-export async function authStatus(deps: Deps, lastSeen: Map<string, number>, ctx: RequestContext, txid: string, signal?: AbortSignal): Promise<TxStatus> {
+export type AuthStatusResponse = TxStatus & { verification_code?: string };
+
+export async function authStatus(deps: Deps, lastSeen: Map<string, number>, ctx: RequestContext, txid: string, signal?: AbortSignal): Promise<AuthStatusResponse> {
   const row = await deps.store.getTransaction(txid);
   // Another integration's txid is as unknown as a made-up one.
   if (!row || row.integrationId !== ctx.integration.id) throw new CoreError('bad_request', 'unknown or expired txid');
   if (row.state === 'pending' && (await deps.store.countStatusPoll(txid)) >= MAX_STATUS_POLLS) {
-    await settle(deps, txid, 'timeout', STATUS.timeout.status, STATUS.timeout.msg);
+    await expireTransaction(deps, txid);
     return txStatus((await deps.store.getTransaction(txid)) ?? row);
   }
   const seen = lastSeen.get(txid) ?? 0;
@@ -162,5 +233,17 @@ export async function authStatus(deps: Deps, lastSeen: Map<string, number>, ctx:
   } else {
     lastSeen.delete(txid);
   }
-  return txStatus(current);
+  return withVerificationCode(deps, current);
+}
+
+/**
+ * A pending push with number matching carries its code (`verification_code`, a Tandem
+ * extension); its status_msg already says it. Only clients that declared they show it ever get
+ * a push with a code, so this is never news to the client asking.
+ */
+async function withVerificationCode(deps: Deps, row: TransactionRow): Promise<AuthStatusResponse> {
+  const status = txStatus(row);
+  if (row.state !== 'pending' || row.factor !== 'push') return status;
+  const challenge = await deps.store.getPushChallenge(row.txid);
+  return challenge?.matchCode ? { ...status, verification_code: challenge.matchCode } : status;
 }

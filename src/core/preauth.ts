@@ -3,18 +3,21 @@
 // Unlike /auth, preauth necessarily tells an enrolled user from an unknown or denied one: that is
 // its purpose (duo_unix shows the enrollment link or the menu). Every answer is audited.
 import { createHash } from 'node:crypto';
-import { buildPrompt } from '../protocol/duo-prompt.js';
+import { buildPrompt, type PromptOption } from '../protocol/duo-prompt.js';
 import { appendAudit } from './audit.js';
 import type { LoginContext, RequestContext, UserRef } from './context.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
-import { newLinkToken } from './ids.js';
+import { newLinkToken, newTxid } from './ids.js';
+import { effectivePushPolicy, pushDevices } from './push.js';
 import type { RateLimiter } from './rate-limit.js';
 import { loadUser, standing } from './user-state.js';
 
 export interface PreauthRequest extends LoginContext {
   user: UserRef;
   textPrompt: boolean;
+  /** Duo's client_supports_verified_push=1: the client can show a verification code. */
+  clientSupportsVerifiedPush?: boolean;
 }
 
 export interface PreauthDevice {
@@ -26,7 +29,7 @@ export interface PreauthDevice {
 }
 
 export type PreauthResponse =
-  | { result: 'auth'; status_msg: string; devices: PreauthDevice[]; prompt?: { text: string; factors: Record<string, string> } }
+  | { result: 'auth'; status_msg: string; devices: PreauthDevice[]; prompt?: { text: string; factors: Record<string, string> }; txid?: string }
   | { result: 'allow' | 'deny'; status_msg: string }
   | { result: 'enroll'; status_msg: string; enroll_portal_url: string };
 
@@ -73,6 +76,7 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
 
   let response: PreauthResponse;
   let reason: string;
+  const detail: Record<string, unknown> = {};
   if (st === 'disabled') {
     response = { result: 'deny', status_msg: MSG.deny };
     reason = 'user_disabled';
@@ -94,17 +98,27 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
       reason = 'enroll_required';
     }
   } else {
-    const devices: PreauthDevice[] = tokens.map((t) => ({
-      device: t.id,
-      type: 'token',
-      name: t.type.toUpperCase(),
-      display_name: `${t.type.toUpperCase()} token`,
-      capabilities: [],
-    }));
+    // Push devices (the Tandem Authenticator) first, in the order auth's `pushN` counts them;
+    // their TOTP tokens are the devices themselves, not separate tokens.
+    const phones = await pushDevices(deps, user!.id);
+    const policy = effectivePushPolicy(deps, ctx.integration);
+    const declared = req.clientSupportsVerifiedPush === true;
+    // A client that cannot show the verification code is not offered push at all (docs/push.md §6).
+    const withheld = phones.length > 0 && policy.verifiedPush === 'required' && !declared;
+    // The audit entry says why: verified push is required and the client did not declare it.
+    if (withheld) detail['pushWithheld'] = 'verified_push_unsupported_client';
+    const deviceTokens = new Set(phones.map((d) => d.tokenId));
+    const devices: PreauthDevice[] = [
+      ...phones.map((d): PreauthDevice => ({ device: d.id, type: 'phone', name: d.name, display_name: d.name, capabilities: withheld ? [] : ['auto', 'push'] })),
+      ...tokens
+        .filter((t) => !deviceTokens.has(t.id))
+        .map((t): PreauthDevice => ({ device: t.id, type: 'token', name: t.type.toUpperCase(), display_name: `${t.type.toUpperCase()} token`, capabilities: [] })),
+    ];
     response = { result: 'auth', status_msg: MSG.active, devices };
-    // Push, phone and SMS devices join the menu when those factors exist; until then the menu is
-    // the passcode prompt alone.
-    if (req.textPrompt) response.prompt = buildPrompt({ username: user!.username, options: [] });
+    const options: PromptOption[] = withheld ? [] : phones.map((d, i) => ({ factor: 'push', device: i + 1, label: `Tandem Push to ${d.name}` }));
+    if (req.textPrompt) response.prompt = buildPrompt({ username: user!.username, options });
+    // duo_unix with verified_push = yes sends this txid back with auth: a second declaration.
+    if (declared) response.txid = newTxid(deps.random);
     reason = 'enrolled';
   }
 
@@ -118,7 +132,7 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
     ipaddr: req.ipaddr,
     hostname: req.hostname,
     txid: null,
-    detail: { peer: ctx.peer, ...(req.failmode ? { failmode: req.failmode } : {}) },
+    detail: { peer: ctx.peer, ...(req.failmode ? { failmode: req.failmode } : {}), ...detail },
   });
   return response;
 }

@@ -6,6 +6,7 @@
 import type { TransactionRow, TxState } from '../store/contract.js';
 import type { Deps } from './deps.js';
 import { newTxid } from './ids.js';
+import { pushTimedOut } from './push-outcome.js';
 
 export type FinalState = Exclude<TxState, 'pending'>;
 
@@ -62,6 +63,18 @@ export function settle(deps: Deps, txid: string, state: FinalState, status: stri
 }
 
 /**
+ * Settle a pending transaction past its expiry as `timeout`, exactly once whichever node or path
+ * gets there first. The winner of a push's timeout also counts it as a push denial (docs/push.md
+ * §6) and announces it; other factors have nothing more to do.
+ */
+export async function expireTransaction(deps: Deps, txid: string): Promise<boolean> {
+  if (!(await settle(deps, txid, 'timeout', STATUS.timeout.status, STATUS.timeout.msg))) return false;
+  const row = await deps.store.getTransaction(txid);
+  if (row?.factor === 'push') await pushTimedOut(deps, row);
+  return true;
+}
+
+/**
  * Wait until the transaction's version passes `seenVersion`, it settles, `holdMs` elapses or
  * `signal` aborts; a pending transaction past its expiry is settled as `timeout` here (exactly
  * once, whichever node gets there first). Returns the row as it then is.
@@ -72,7 +85,7 @@ export async function waitForChange(deps: Deps, txid: string, seenVersion: numbe
     let row = await deps.store.getTransaction(txid);
     if (!row) return undefined;
     if (row.state === 'pending' && row.expiresAt <= deps.clock.now()) {
-      await settle(deps, txid, 'timeout', STATUS.timeout.status, STATUS.timeout.msg);
+      await expireTransaction(deps, txid);
       row = await deps.store.getTransaction(txid);
       return row;
     }
@@ -102,7 +115,7 @@ function nextChange(deps: Deps, txid: string, ms: number, signal?: AbortSignal):
 export async function expirePending(deps: Deps): Promise<number> {
   let n = 0;
   for (const txid of await deps.store.listExpiredPending(deps.clock.now(), 500)) {
-    if (await settle(deps, txid, 'timeout', STATUS.timeout.status, STATUS.timeout.msg)) n++;
+    if (await expireTransaction(deps, txid)) n++;
   }
   return n;
 }

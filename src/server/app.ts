@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Core } from '../core/service.js';
 import { toWireError, wireError, type WireError } from './error-map.js';
 import type { ServerLogger } from './logger.js';
+import { registerAppRequests } from './routes/app-requests.js';
 import { registerAppDevices } from './routes/app-devices.js';
 import { registerAuthV2 } from './routes/auth-v2.js';
 import { registerAuthV2Enroll } from './routes/auth-v2-enroll.js';
@@ -101,5 +102,6 @@ export function buildApp(o: AppOptions): FastifyInstance {
   registerAppStatic(app, { dir: appDistDir(), log: o.log });
   registerAuthV2Enroll(app, o.core, o.log);
   registerAppDevices(app, o.core);
+  registerAppRequests(app, o.core);
   return app;
 }

@@ -30,3 +30,11 @@ export function loginContext(p: Params): LoginContext {
     ...(failmode !== null ? { failmode } : {}),
   };
 }
+
+/**
+ * Verified push (docs/push.md §6): Duo's `client_supports_verified_push=1` (preauth and auth) and
+ * the `txid` preauth gave such a client (auth).
+ */
+export function verifiedPushParams(p: Params): { clientSupportsVerifiedPush: boolean; txid: string | null } {
+  return { clientSupportsVerifiedPush: p.flag('client_supports_verified_push'), txid: p.optional('txid', 64) };
+}

@@ -6,7 +6,7 @@ import { CoreError } from '../../core/errors.js';
 import type { Core } from '../../core/service.js';
 import { wireError } from '../error-map.js';
 import type { ServerLogger } from '../logger.js';
-import { MAX_NAME, MAX_PUSHINFO, loginContext, userName } from '../login-params.js';
+import { MAX_NAME, MAX_PUSHINFO, loginContext, userName, verifiedPushParams } from '../login-params.js';
 import { sendAnswer, sendOk } from '../reply.js';
 import type { Params } from '../request-params.js';
 import { responseKeys, signedRequests } from '../signed-requests.js';
@@ -59,7 +59,7 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
 
   app.post('/auth/v2/preauth', (request, reply) =>
     guarded(request, reply, { event: 'preauth' }, async (a, p) => {
-      const body = await core.preauth(a.ctx, { user: userRef(p), ...loginContext(p), textPrompt: p.flag('text_prompt') });
+      const body = await core.preauth(a.ctx, { user: userRef(p), ...loginContext(p), textPrompt: p.flag('text_prompt'), clientSupportsVerifiedPush: verifiedPushParams(p).clientSupportsVerifiedPush });
       return { body, txid: null };
     }),
   );
@@ -79,6 +79,7 @@ export function registerAuthV2(app: FastifyInstance, core: Core, log: ServerLogg
         pushinfo: p.optional('pushinfo', MAX_PUSHINFO),
         type: p.optional('type', MAX_NAME),
         displayUsername: p.optional('display_username', MAX_NAME),
+        ...verifiedPushParams(p),
       });
       return { body, txid: 'txid' in body ? body.txid : null };
     }),

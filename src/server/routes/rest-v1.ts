@@ -11,7 +11,7 @@ import type { PreauthResponse } from '../../core/preauth.js';
 import type { Core } from '../../core/service.js';
 import type { TxStatus } from '../../core/transactions.js';
 import type { ServerLogger } from '../logger.js';
-import { MAX_PUSHINFO, loginContext, userName } from '../login-params.js';
+import { MAX_PUSHINFO, loginContext, userName, verifiedPushParams } from '../login-params.js';
 import { sendOk } from '../reply.js';
 import type { Params } from '../request-params.js';
 import { signedRequests } from '../signed-requests.js';
@@ -26,14 +26,15 @@ function user(p: Params): { username: string } {
 function preauthV1(r: PreauthResponse): Record<string, unknown> {
   if (r.result === 'auth') {
     // 1.11.3 prints `prompt` verbatim and maps the typed answer through `factors`.
-    return { result: 'auth', status: r.status_msg, prompt: r.prompt?.text ?? '', factors: r.prompt?.factors ?? {} };
+    return { result: 'auth', status: r.status_msg, prompt: r.prompt?.text ?? '', factors: r.prompt?.factors ?? {}, ...(r.txid !== undefined ? { txid: r.txid } : {}) };
   }
   // allow | deny | enroll: `status` is required; for enroll it carries the enrollment URL.
   return { result: r.result, status: r.status_msg };
 }
 
 function authV1(r: AuthResponse): Record<string, unknown> {
-  return 'txid' in r ? { txid: r.txid } : { result: r.result, status: r.status_msg };
+  if ('txid' in r) return r.verification_code !== undefined ? { txid: r.txid, verification_code: r.verification_code } : { txid: r.txid };
+  return { result: r.result, status: r.status_msg };
 }
 
 /** While pending, `result` is left out: 1.11.3 keeps polling only when there is none. */
@@ -57,7 +58,7 @@ export function registerRestV1(app: FastifyInstance, core: Core, log: ServerLogg
     app.post(`/rest/v1/preauth.${format}`, (request, reply) =>
       guarded(request, reply, { event: 'preauth', onError: rateLimitedAsDeny }, async (a, p) => {
         // v1 always wants the prompt: the client has no other way to show a menu.
-        const r = await core.preauth(a.ctx, { user: user(p), ...loginContext(p), textPrompt: true });
+        const r = await core.preauth(a.ctx, { user: user(p), ...loginContext(p), textPrompt: true, clientSupportsVerifiedPush: verifiedPushParams(p).clientSupportsVerifiedPush });
         return { body: preauthV1(r), txid: null };
       }),
     );
@@ -79,6 +80,7 @@ export function registerRestV1(app: FastifyInstance, core: Core, log: ServerLogg
           pushinfo: p.optional('pushinfo', MAX_PUSHINFO),
           type: null,
           displayUsername: null,
+          ...verifiedPushParams(p),
         });
         return { body: authV1(r), txid: 'txid' in r ? r.txid : null };
       }),
