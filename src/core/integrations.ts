@@ -1,5 +1,5 @@
 // Integrations: the ikey/skey pairs Unix hosts sign their requests with.
-import type { IntegrationRow, NewUserPolicy } from '../store/contract.js';
+import type { IntegrationRow, NewUserPolicy, PushPolicy } from '../store/contract.js';
 import { appendAudit } from './audit.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
@@ -52,6 +52,7 @@ export async function createIntegration(
     prevSkeySealed: null,
     prevSkeyExpiresAt: null,
     newUserPolicy: opts.newUserPolicy ?? 'enroll',
+    pushPolicy: {},
     legacyV1: opts.legacyV1 ?? false,
     createdAt: deps.clock.now(),
     lastUsedAt: null,
@@ -110,6 +111,60 @@ export async function integrationKeys(deps: Deps, ikey: string): Promise<{ integ
     skeys.push(deps.keyring.unseal('integration-skey', skeyAad(ikey), row.prevSkeySealed).toString('utf8'));
   }
   return { integration: row, skeys };
+}
+
+export interface PushPolicyView {
+  ikey: string;
+  /** What the integration sets (absent fields: the site default). */
+  policy: PushPolicy;
+  /** What applies: the integration's values over the site defaults (push* settings). */
+  effective: Required<PushPolicy>;
+}
+
+/** Bounds as in config/schema.ts for the site defaults. */
+const POLICY_BOUNDS = { maxPending: [1, 100], denialThreshold: [1, 1000], cooldownSeconds: [1, 30 * 86400] } as const;
+
+function policyView(deps: Deps, r: IntegrationRow): PushPolicyView {
+  const s = deps.settings;
+  const p = r.pushPolicy ?? {};
+  return {
+    ikey: r.ikey,
+    policy: p,
+    effective: {
+      verifiedPush: p.verifiedPush ?? s.pushVerifiedDefault,
+      maxPending: p.maxPending ?? s.pushMaxPending,
+      denialThreshold: p.denialThreshold ?? s.pushDenialThreshold,
+      cooldownSeconds: p.cooldownSeconds ?? s.pushCooldownSeconds,
+      fraudLocks: p.fraudLocks ?? true,
+    },
+  };
+}
+
+export async function showPushPolicy(deps: Deps, ikey: string): Promise<PushPolicyView> {
+  return policyView(deps, await mustGet(deps, ikey));
+}
+
+/** Changes the fields given (the others keep their value), validated; audited when anything changed. */
+export async function setPushPolicy(deps: Deps, ikey: string, changes: PushPolicy): Promise<PushPolicyView> {
+  const row = await mustGet(deps, ikey);
+  if (changes.verifiedPush !== undefined && changes.verifiedPush !== 'off' && changes.verifiedPush !== 'required') {
+    throw new CoreError('bad_request', 'verified push must be off or required');
+  }
+  for (const k of ['maxPending', 'denialThreshold', 'cooldownSeconds'] as const) {
+    const v = changes[k];
+    const [min, max] = POLICY_BOUNDS[k];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min || v > max)) throw new CoreError('bad_request', `${k} must be an integer from ${min} to ${max}`);
+  }
+  if (changes.fraudLocks !== undefined && typeof changes.fraudLocks !== 'boolean') throw new CoreError('bad_request', 'fraudLocks must be true or false');
+  const policy: PushPolicy = { ...(row.pushPolicy ?? {}) };
+  for (const [k, v] of Object.entries(changes) as [keyof PushPolicy, PushPolicy[keyof PushPolicy]][]) {
+    if (v !== undefined) (policy as Record<string, unknown>)[k] = v;
+  }
+  if (JSON.stringify(policy) !== JSON.stringify(row.pushPolicy ?? {})) {
+    if (!(await deps.store.setIntegrationPushPolicy(ikey, policy))) throw new CoreError('not_found', `no integration with ikey ${ikey}`);
+    await adminAudit(deps, 'integration_push_policy_set', { ikey, policy });
+  }
+  return policyView(deps, { ...row, pushPolicy: policy });
 }
 
 /** Operator actions go into the same hash chain as authentication decisions. */

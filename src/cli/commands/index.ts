@@ -4,6 +4,7 @@ import { auditVerifyCommand } from './audit.js';
 import { bypassCommands } from './bypass.js';
 import { certCommands } from './cert.js';
 import { clientCommands } from './client.js';
+import { deviceCommands } from './device.js';
 import { initCommand } from './init.js';
 import { integrationCommands } from './integration.js';
 import { logCommand } from './log.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandDef[] = [
   ...certCommands,
   ...userCommands,
   ...tokenCommands,
+  ...deviceCommands,
   ...bypassCommands,
   logCommand,
   auditVerifyCommand,

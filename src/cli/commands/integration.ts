@@ -1,5 +1,6 @@
 // `tandem integration …`: the ikey/skey pairs hosts sign their requests with.
-import { createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, showIntegration } from '../../core/integrations.js';
+import { createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setPushPolicy, showIntegration, showPushPolicy, type PushPolicyView } from '../../core/integrations.js';
+import type { PushPolicy } from '../../store/contract.js';
 import type { Settings } from '../../config/settings.js';
 import type { CommandDef } from '../args.js';
 import { cell, keyValues, safe, table, when } from '../output.js';
@@ -51,6 +52,19 @@ export function clientConfigBlock(o: { name: string; ikey: string; skey: string;
 /** One line, printed whenever an integration accepts legacy v1 signatures. */
 export const LEGACY_V1_WARNING =
   'Legacy v1 signatures sign no date, so a captured request can be replayed forever; only Debian/Ubuntu\'s login-duo/libpam-duo 1.11.3 (duo_unix 2.0.3 and older) need them.';
+
+function policyLines(v: PushPolicyView): string {
+  const from = (k: keyof PushPolicy): string => (v.policy[k] === undefined ? ' (site default)' : '');
+  const e = v.effective;
+  return keyValues([
+    ['ikey', v.ikey],
+    ['verified push', `${e.verifiedPush}${from('verifiedPush')}`],
+    ['max pending pushes', `${e.maxPending}${from('maxPending')}`],
+    ['denial threshold', `${e.denialThreshold}${from('denialThreshold')}`],
+    ['cooldown', `${e.cooldownSeconds} s${from('cooldownSeconds')}`],
+    ['fraud reports lock', `${e.fraudLocks ? 'yes' : 'no'}${from('fraudLocks')}`],
+  ]);
+}
 
 export const integrationCommands: CommandDef[] = [
   {
@@ -172,6 +186,42 @@ export const integrationCommands: CommandDef[] = [
         ]));
         ctx.out();
         ctx.out(`The previous skey keeps working until ${when(r.previousValidUntil)}; update "skey =" on every host before then.`);
+      });
+    },
+  },
+  {
+    path: ['integration', 'policy'],
+    summary: 'Show or change an integration\'s push policy (number matching, anti-fatigue)',
+    details: [
+      'Without options, shows the policy; each option changes one setting and keeps the others.',
+      'Settings the integration does not set follow the site defaults (push* in the configuration).',
+    ],
+    args: [IKEY],
+    flags: [
+      { name: 'verified-push', kind: 'string', choices: ['off', 'required'], description: 'number matching: required withholds push from clients that cannot show the code' },
+      { name: 'max-pending', kind: 'int', value: 'N', min: 1, max: 100, description: 'pending pushes allowed per user at once' },
+      { name: 'denial-threshold', kind: 'int', value: 'N', min: 1, max: 1000, description: 'consecutive denied or unanswered pushes that pause push for a user' },
+      { name: 'cooldown-secs', kind: 'int', value: 'N', min: 1, max: 30 * 86400, description: 'how long push stays paused after the threshold' },
+      { name: 'fraud-locks', kind: 'string', choices: ['yes', 'no'], description: '"report as fraud" locks the user' },
+    ],
+    async run(ctx) {
+      const changes: PushPolicy = {};
+      const vp = ctx.str('verified-push');
+      if (vp !== undefined) changes.verifiedPush = vp as 'off' | 'required';
+      const maxPending = ctx.int('max-pending');
+      if (maxPending !== undefined) changes.maxPending = maxPending;
+      const threshold = ctx.int('denial-threshold');
+      if (threshold !== undefined) changes.denialThreshold = threshold;
+      const cooldown = ctx.int('cooldown-secs');
+      if (cooldown !== undefined) changes.cooldownSeconds = cooldown;
+      const fraud = ctx.str('fraud-locks');
+      if (fraud !== undefined) changes.fraudLocks = fraud === 'yes';
+      return ctx.withRuntime(async ({ deps }) => {
+        const ikey = ctx.args.IKEY!;
+        const v = Object.keys(changes).length === 0 ? await showPushPolicy(deps, ikey) : await setPushPolicy(deps, ikey, changes);
+        if (ctx.json) return void ctx.printJson(v);
+        if (Object.keys(changes).length > 0) ctx.out(`Push policy of ${safe(ikey)} updated.`);
+        ctx.out(policyLines(v));
       });
     },
   },
