@@ -365,6 +365,10 @@ async function main(): Promise<void> {
     setStatus('This browser does not let the app store its keys (private browsing?). It cannot be used here.', 'error');
     return;
   }
+  // An activation link opened while the app is already open only changes the fragment.
+  window.addEventListener('hashchange', () => {
+    if (activationCode() !== null) location.reload();
+  });
   const code = activationCode();
   if (code !== null) {
     showActivation(code, existing, begin);
