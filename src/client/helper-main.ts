@@ -9,15 +9,17 @@
 //
 // Hybrid mode (`[tandem] offline_fallback = local`) is split by who holds root:
 //   - pam_tandem (the helper runs with the application's credentials, root under sshd): the
-//     helper drops its effective ids for the network phase and takes root back for the local
-//     code file check (privileges.ts, dropEffectivePrivileges).
+//     whole network phase runs in a child process, this bundle again with `--network-phase`,
+//     started fully dropped to `_tandem` (local/network-child.ts); the parent relays its
+//     conversation, keeps root, and runs the local code file check itself only after the
+//     child's `RESULT deny offline-fallback`. Not root, or no `_tandem`: all in one process.
 //   - login_tandem: the helper always runs fully dropped to `_tandem` (the launcher's
 //     setresuid), and never checks the file itself. When the server was unreachable it answers
 //     `RESULT deny offline-fallback`; login_tandem, the privileged parent, then starts a second
 //     helper as root with `ARG offline-check`, which re-reads the config, checks that
 //     offline_fallback = local is set, and runs only the local check — no network (PROTOCOL.md).
 import type { Readable, Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { localHostname, localIpv4 } from './address.js';
 import { DEFAULT_LOGIN_CONFIG, DEFAULT_PAM_CONFIG, loadClientConfig, readCaFile } from './config/load.js';
 import { ClientConfigError, type ClientConfig, type ClientProgram, type LoadedConfig } from './config/types.js';
@@ -28,11 +30,12 @@ import type { DuoApi } from './http/duo-client.js';
 import { formatLogLine, type ClientLogger } from './log.js';
 import { runLoginFlow, type Conversation, type LoginOutcome } from './login-flow.js';
 import { LineReader, ProtocolViolation, ProtocolWriter, readRequest, type HelperRequest } from './line-protocol.js';
-import { dropEffectivePrivileges, dropPrivileges, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
+import { dropPrivileges, PrivilegeError, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
 import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
 import { processIdSwitch } from './local/id-switch.js';
 import { runLocalMode, type LocalDeps } from './local/ga-local.js';
 import { isLocalOption, runOfflineFallback, type OfflineResult } from './local/offline-fallback.js';
+import { NETWORK_PHASE_ARG, readJob, relayNetworkChild, spawnNetworkChild, type NetworkChild, type NetworkJob } from './local/network-child.js';
 
 export const HELPER_VERSION = '0.1.0';
 /** login_tandem: the deny reason that asks the launcher to run the offline check as root. */
@@ -91,10 +94,10 @@ export interface HelperDeps {
   lookupGroups: (name: string) => Promise<string[]>;
   dropPrivileges: () => Promise<DropResult>;
   /**
-   * offline_fallback = local: drop only the effective ids, so that `regain` can take root back
-   * for the local code file check. Defaults to the real one.
+   * pam_tandem with offline_fallback = local: start the network phase in a child process as
+   * `_tandem` (local/network-child.ts), or say why not. Absent: everything in this process.
    */
-  dropEffectivePrivileges?: () => Promise<{ result: DropResult; regain: () => void }>;
+  startNetworkChild?: (job: NetworkJob) => Promise<NetworkChild | 'not-root' | 'no-account'>;
   localIp: () => Promise<string | null>;
   hostname: () => string;
   openApi: (config: ClientConfig, ca: string | null, program: ClientProgram, log: ClientLogger) => DuoApi;
@@ -109,6 +112,13 @@ export const defaultDeps: HelperDeps = {
   lookupPasswd: (k) => lookupPasswd(k),
   lookupGroups: (n) => lookupGroupNames(n),
   dropPrivileges: () => dropPrivileges((n) => lookupPasswd(n)),
+  startNetworkChild: async (job) => {
+    if (process.getuid?.() !== 0 && process.geteuid?.() !== 0) return 'not-root';
+    const pw = await lookupPasswd(SERVICE_ACCOUNT);
+    if (pw === null) return 'no-account';
+    if (pw.uid === 0 || pw.gid === 0) throw new PrivilegeError(`${SERVICE_ACCOUNT} must not have uid or gid 0`);
+    return spawnNetworkChild(job, { uid: pw.uid, gid: pw.gid });
+  },
   localIp: localIpv4,
   hostname: localHostname,
   openApi: (config, ca, program, log) =>
@@ -171,6 +181,12 @@ class OfflineDelegation extends Error {
  * options, debug, and for login_tandem's DUO_PASSCODE `use_first_pass` (last, so it wins): the
  * env code is the one attempt, as it is login_duo's first.
  */
+/** The hybrid-mode log line (the same whichever process ran the check). */
+function logFallback(log: ClientLogger, r: OfflineResult, user: string, ip: string | null): void {
+  const verdict = r.result === 'success' ? 'accepted' : `denied (${r.reason})`;
+  log.log('warning', `Tandem server unreachable; checked local code file ${r.path ?? '(none)'} for '${user}': ${verdict}`, { ip });
+}
+
 function offlineArgs(config: ClientConfig, localArgs: readonly string[], debug: boolean, envPasscode: string | null): string[] {
   return [...config.offlineOptions, ...localArgs, ...(debug ? ['debug'] : []), ...(envPasscode !== null ? ['use_first_pass'] : [])];
 }
@@ -279,8 +295,7 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
       return { result: 'deny', reason: 'no-offline-fallback' };
     }
     const r = await runFallback();
-    const verdict = r.result === 'success' ? 'accepted' : `denied (${r.reason})`;
-    log.log('warning', `Tandem server unreachable; checked local code file ${r.path ?? '(none)'} for '${fallbackUser}': ${verdict}`, { ip: req.items.rhost ?? null });
+    logFallback(log, r, fallbackUser, req.items.rhost ?? null);
     if (r.result === 'success' && interactive && config.motd) {
       const motd = deps.readMotd();
       if (motd) await writer.info(displayText(motd.replace(/\n$/, '')));
@@ -288,35 +303,41 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
     return { result: r.result, reason: 'offline-local' };
   }
 
-  let regainRoot: (() => void) | null = null;
+  const flowInput = {
+    mode,
+    service,
+    osUser: pw.name,
+    userGroups,
+    duoUser,
+    remoteHost,
+    hostname: deps.hostname(),
+    command,
+    envPasscode,
+    interactive,
+  };
+
+  // pam_tandem's hybrid mode as root: the network phase in a child that is `_tandem` for good.
+  if (offline && mode === 'pam' && deps.startNetworkChild !== undefined) {
+    const child = await deps.startNetworkChild({ config, ca, mode, debug: args.debug, input: flowInput });
+    if (child === 'no-account') log.log('warning', `no ${SERVICE_ACCOUNT} account: talking to the server as root`);
+    if (child !== 'not-root' && child !== 'no-account') {
+      log.log('debug', `network phase in a child process as ${SERVICE_ACCOUNT}`);
+      const r = await relayNetworkChild(child, writer, log);
+      if (r.result !== 'deny' || r.reason !== OFFLINE_DELEGATE_REASON) return r;
+      const f = await runFallback();
+      logFallback(log, f, fallbackUser, req.items.rhost ?? null);
+      return { result: f.result, reason: 'offline-local' };
+    }
+  }
+
   const outcome: LoginOutcome | 'delegated' = await runLoginFlow(
-    {
-      config,
-      mode,
-      service,
-      osUser: pw.name,
-      userGroups,
-      duoUser,
-      remoteHost,
-      hostname: deps.hostname(),
-      command,
-      envPasscode,
-      interactive,
-    },
+    { config, ...flowInput },
     {
       conversation: conversationOver(writer),
       log,
       beforeNetwork: async () => {
-        let r: DropResult;
-        // login_tandem's helper is already `_tandem` (the launcher dropped it fully); only
-        // pam_tandem keeps a way back to root, and only for the offline check.
-        if (offline && mode === 'pam') {
-          const d = await (deps.dropEffectivePrivileges ?? (() => dropEffectivePrivileges((n) => lookupPasswd(n))))();
-          r = d.result;
-          regainRoot = d.regain;
-        } else {
-          r = await deps.dropPrivileges();
-        }
+        // login_tandem's helper is already `_tandem` (the launcher dropped it fully): 'not-root'.
+        const r: DropResult = await deps.dropPrivileges();
         if (r === 'dropped') log.log('debug', `dropped privileges to ${SERVICE_ACCOUNT}`);
         if (r === 'no-account') log.log('warning', `no ${SERVICE_ACCOUNT} account: talking to the server as root`);
       },
@@ -329,11 +350,8 @@ async function decide(req: HelperRequest, writer: ProtocolWriter, deps: HelperDe
               // Called only when the server was unreachable before any auth request.
               throw new OfflineDelegation();
             }
-          : async () => {
-              // Root again (effective ids only were dropped) to read the root-owned file.
-              regainRoot?.();
-              return runFallback();
-            },
+          : // pam_tandem in one process: not root, or no `_tandem` to drop to (see above).
+            () => runFallback(),
     },
   ).catch((e: unknown) => {
     if (e instanceof OfflineDelegation) return 'delegated' as const;
@@ -389,11 +407,61 @@ export async function runHelper(io: HelperIo, deps: HelperDeps = defaultDeps): P
   }
 }
 
+/**
+ * pam_tandem's network phase in its child process (local/network-child.ts): the job from `jobIn`,
+ * the helper side of the line protocol on io, never root. `RESULT deny offline-fallback` when the
+ * server was unreachable before any auth request (the parent then checks the local file).
+ */
+export async function runNetworkPhase(jobIn: Readable, io: HelperIo, deps: Pick<HelperDeps, 'localIp' | 'openApi'> = defaultDeps, ids: { getuid(): number; geteuid(): number } = process as unknown as { getuid(): number; geteuid(): number }): Promise<number> {
+  let debug = false;
+  const logger: ClientLogger = {
+    log(level, msg, fields) {
+      if (level === 'debug' && !debug) return;
+      io.logLine(`[${level}] ${formatLogLine(msg, fields)}\n`);
+    },
+  };
+  const reader = new LineReader(io.stdin);
+  const writer = new ProtocolWriter(io.stdout, reader);
+  try {
+    if (ids.getuid() === 0 || ids.geteuid() === 0) throw new PrivilegeError('the network phase must not run as root');
+    const job = await readJob(jobIn);
+    debug = job.debug;
+    logger.log('debug', `network phase: uid ${ids.getuid()}, euid ${ids.geteuid()}`);
+    const outcome = await runLoginFlow(
+      { config: job.config, ...job.input },
+      {
+        conversation: conversationOver(writer),
+        log: logger,
+        localIp: deps.localIp,
+        openApi: () => deps.openApi(job.config, job.ca, job.mode, logger),
+        offlineCheck: job.config.offlineFallback === 'local' ? () => Promise.reject(new OfflineDelegation()) : undefined,
+      },
+    ).catch((e: unknown) => {
+      if (e instanceof OfflineDelegation) return 'delegated' as const;
+      throw e;
+    });
+    if (outcome === 'delegated') await writer.result('deny', OFFLINE_DELEGATE_REASON);
+    else await writer.result(outcome.result, outcome.reason);
+    return 0;
+  } catch (e) {
+    logger.log('error', 'network phase: internal error, login denied', { detail: e instanceof Error ? `${e.name}: ${e.message}` : 'unknown' });
+    try {
+      await writer.result('deny', 'internal');
+    } catch {
+      /* the parent is gone; it denies anyway */
+    }
+    return 1;
+  } finally {
+    reader.close();
+  }
+}
+
 /** The entry point's body: the process's own streams. */
 export async function main(): Promise<number> {
   // A launcher that went away makes stdout fail with EPIPE; that must not crash the helper.
   process.stdout.on('error', () => undefined);
-  const code = await runHelper({ stdin: process.stdin, stdout: process.stdout, logLine: (line) => process.stderr.write(line) });
+  const io: HelperIo = { stdin: process.stdin, stdout: process.stdout, logLine: (line) => process.stderr.write(line) };
+  const code = process.argv[2] === NETWORK_PHASE_ARG ? await runNetworkPhase(createReadStream('', { fd: 3 }), io) : await runHelper(io);
   process.stdin.destroy();
   return code;
 }

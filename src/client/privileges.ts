@@ -1,5 +1,7 @@
 // Dropping root before the network: once the helper has read its config (which only root and the
 // dedicated account can read) and resolved the user's groups, it becomes `_tandem` for good.
+// There is no reversible drop: hybrid mode keeps root in a parent process instead (pam_tandem:
+// local/network-child.ts; login_tandem: the launcher's offline-check run).
 import type { PasswdEntry } from './users.js';
 
 export const SERVICE_ACCOUNT = '_tandem';
@@ -55,50 +57,4 @@ export async function dropPrivileges(lookup: (name: string) => Promise<PasswdEnt
   }
   if (regained) throw new PrivilegeError('root could be regained after dropping privileges');
   return 'dropped';
-}
-
-/** The parts of `process` a reversible drop needs (injectable for tests). */
-export interface EffectiveIds {
-  getuid(): number;
-  geteuid(): number;
-  getegid(): number;
-  getgroups(): number[];
-  setgroups(groups: number[]): void;
-  setegid(id: number): void;
-  seteuid(id: number): void;
-}
-
-/**
- * `[tandem] offline_fallback = local` only: the network is still spoken as the service account,
- * but only the effective ids change (the real and saved uid stay 0), so that root can be taken
- * back for the local code file check after an unreachable server. This is weaker than
- * dropPrivileges (code running in the helper could take root back), which is why only the
- * offline fallback uses it. `regain` restores root's effective ids and groups.
- */
-export async function dropEffectivePrivileges(
-  lookup: (name: string) => Promise<PasswdEntry | null>,
-  p: EffectiveIds = process as unknown as EffectiveIds,
-): Promise<{ result: DropResult; regain: () => void }> {
-  const nothing = (): void => undefined;
-  if (p.geteuid() !== 0) return { result: 'not-root', regain: nothing };
-  const pw = await lookup(SERVICE_ACCOUNT);
-  if (pw === null) return { result: 'no-account', regain: nothing };
-  if (pw.uid === 0 || pw.gid === 0) throw new PrivilegeError(`${SERVICE_ACCOUNT} must not have uid or gid 0`);
-  const saved = { egid: p.getegid(), groups: p.getgroups() };
-  try {
-    p.setgroups([pw.gid]);
-    p.setegid(pw.gid);
-    p.seteuid(pw.uid);
-  } catch (e) {
-    throw new PrivilegeError(`couldn't drop privileges: ${(e as Error).message}`);
-  }
-  if (p.geteuid() !== pw.uid || p.getegid() !== pw.gid) throw new PrivilegeError('privileges were not dropped');
-  return {
-    result: 'dropped',
-    regain: () => {
-      p.seteuid(0);
-      p.setegid(saved.egid);
-      p.setgroups(saved.groups);
-    },
-  };
 }

@@ -1,7 +1,9 @@
 // `[tandem] offline_fallback = local` (issue 5, item 4) through pamtester and the installed
 // pam_tandem: with the server unreachable (a closed loopback port), a root-owned
 // google-authenticator file written by the real CLI decides; a user-owned one is refused; with
-// the server reachable the local file is never consulted.
+// the server reachable the local file is never consulted. The network phase runs in a child
+// process as _tandem (all ids); only the root parent reads the file.
+// login_tandem: offline-fallback-login.test.ts.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,6 +101,10 @@ describe('offline_fallback = local, server unreachable (closed loopback port)', 
     ok(r);
     expect(r.output).toContain(`Tandem server unreachable; checked local code file ${f.file} for '${user}': accepted`);
     expect(r.output).not.toContain('Failsafe');
+    // The network phase ran in a child that is _tandem for good; the check in the root parent.
+    const t = execFileSync('id', ['-u', '_tandem'], { encoding: 'utf8' }).trim();
+    expect(r.output).toContain('network phase in a child process as _tandem');
+    expect(r.output).toContain(`network phase: uid ${t}, euid ${t}`);
   });
 
   it('a wrong code → deny, logged', async () => {

@@ -1,17 +1,19 @@
 // helper-main's hybrid mode for login_tandem: the first run (as _tandem) never reads the local
 // file and asks the launcher with `RESULT deny offline-fallback` only when the server was
 // unreachable before any auth request; the second run (`ARG offline-check`, as root) runs the
-// local check alone, without touching the network. pam mode keeps its in-process check.
+// local check alone, without touching the network. pam_tandem as root: the network phase in a
+// child (`_tandem`), the check in the parent.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseClientConfig } from '../config/parse.js';
-import { runHelper, type HelperDeps } from '../helper-main.js';
+import { runHelper, runNetworkPhase, type HelperDeps } from '../helper-main.js';
 import type { AuthAnswer, DuoApi, PreauthAnswer, StatusAnswer } from '../http/duo-client.js';
 import { DuoCallError } from '../http/errors.js';
 import type { PasswdEntry } from '../users.js';
+import type { NetworkChild, NetworkJob } from './network-child.js';
 
 // RFC 6238-style fixture: this secret's TOTP code at 300000 s (step 10000) is 050548.
 const SECRET = '2SH3V3GDW7ZNMGYE';
@@ -67,10 +69,6 @@ function deps(o: { conf?: string; api?: 'unreachable' | 'deny' | null } = {}): H
     dropPrivileges: async () => {
       events.push('drop');
       return 'not-root';
-    },
-    dropEffectivePrivileges: async () => {
-      events.push('drop-effective');
-      return { result: 'not-root', regain: () => events.push('regain') };
     },
     localIp: async () => '192.0.2.2',
     hostname: () => 'vm',
@@ -219,12 +217,73 @@ describe('login_tandem second run (ARG offline-check, as root): the local check 
   });
 });
 
-describe('pam_tandem keeps its in-process check', () => {
-  it('unreachable: effective drop, root taken back, the file checked in the same helper', async () => {
+describe('pam_tandem: the network phase in a child process, the local check in the parent', () => {
+  /** A stand-in for the `_tandem` child: runNetworkPhase over pipes, the job through JSON. */
+  function withChild(d: HelperDeps & { events: string[] }, api: 'unreachable' | 'deny', uid = 1000): HelperDeps & { events: string[]; childLog: string[] } {
+    const childLog: string[] = [];
+    return {
+      ...d,
+      childLog,
+      startNetworkChild: async (job: NetworkJob): Promise<NetworkChild> => {
+        d.events.push('child');
+        const stdin = new PassThrough();
+        const stdout = new PassThrough();
+        const jobIn = new PassThrough();
+        jobIn.end(JSON.stringify(job));
+        const exited = runNetworkPhase(
+          jobIn,
+          { stdin, stdout, logLine: (l) => void childLog.push(l.trimEnd()) },
+          {
+            localIp: async () => '192.0.2.2',
+            openApi: () => {
+              d.events.push('child-openApi');
+              return new Api(api);
+            },
+          },
+          { getuid: () => uid, geteuid: () => uid },
+        );
+        return { stdin, stdout, exited, kill: () => undefined };
+      },
+    };
+  }
+  const PAM_SSHD = ['TANDEM-PAM 1', 'ITEM user alice', 'ITEM service sshd', 'END'];
+
+  it('unreachable: the child says offline-fallback, the parent (never dropped) checks the file', async () => {
+    const file = codeFile('alice');
+    const d = withChild(deps(), 'unreachable');
+    const r = await talk(PAM_SSHD, [CODE], d);
+    expect(d.events.slice(0, 2)).toEqual(['child', 'child-openApi']);
+    expect(d.events).not.toContain('drop');
+    expect(d.events).not.toContain('openApi');
+    expect(r.out[0]).toBe('PROMPT_OFF Verification code: ');
+    expect(r.out.at(-1)).toBe(ROOT ? 'RESULT success offline-local' : 'RESULT deny offline-local');
+    expect(r.log).toContain(`Tandem server unreachable; checked local code file ${file} for 'alice': ${ROOT ? 'accepted' : 'denied'}`);
+  });
+
+  it('reachable and denying: the child\'s prompt is relayed, its deny is final, the file never read', async () => {
+    const file = codeFile('alice');
+    const before = readFileSync(file, 'latin1');
+    const d = withChild(deps(), 'deny');
+    const r = await talk(PAM_SSHD, [CODE], d);
+    expect(r.out).toEqual(['PROMPT_ON Passcode or option (1-1): ', 'INFO Incorrect passcode. Please try again.', 'RESULT deny max-attempts']);
+    expect(d.events).toEqual(['child', 'child-openApi']);
+    expect(readFileSync(file, 'latin1')).toBe(before);
+  });
+
+  it('a child that is still root refuses: deny, no network, no file', async () => {
+    codeFile('alice');
+    const d = withChild(deps(), 'unreachable', 0);
+    const r = await talk(PAM_SSHD, [CODE], d);
+    expect(r.out).toEqual(['RESULT deny network-phase']);
+    expect(d.events).toEqual(['child']);
+    expect(d.childLog.join('\n')).toContain('must not run as root');
+  });
+
+  it('not root or no _tandem: all in one process, the check after the unreachable server', async () => {
     const file = codeFile('alice');
     const d = deps();
-    const r = await talk(['TANDEM-PAM 1', 'ITEM user alice', 'ITEM service sshd', 'END'], [CODE], d);
-    expect(d.events.slice(0, 3)).toEqual(['drop-effective', 'openApi', 'regain']);
+    const r = await talk(PAM_SSHD, [CODE], { ...d, startNetworkChild: async () => 'not-root' });
+    expect(d.events.slice(0, 2)).toEqual(['drop', 'openApi']);
     expect(r.log).toContain(`checked local code file ${file} for 'alice': ${ROOT ? 'accepted' : 'denied'}`);
   });
 });
