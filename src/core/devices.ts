@@ -59,6 +59,7 @@ async function newActivation(deps: Deps, user: { id: string; username: string },
 /** `tandem device activate USER`: an activation for an existing user. */
 export async function createActivation(deps: Deps, username: string, validSecs: number = deps.settings.deviceActivationSeconds): Promise<ActivationView> {
   const user = await mustFindUser(deps, username);
+  if (user.status !== 'active') throw new CoreError('refused', `user ${user.username} is disabled; enable them first`);
   return newActivation(deps, user, validSecs, { via: 'cli' });
 }
 

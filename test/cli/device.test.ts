@@ -86,6 +86,9 @@ describe('tandem device', () => {
       expect(r.stderr).not.toMatch(STACK);
     }
     expect((await t.run(['device', 'list', 'nobody'])).code).toBe(1);
+    await t.run(['user', 'disable', 'alice']);
+    const disabled = await t.run(['device', 'activate', 'alice']);
+    expect([disabled.code, disabled.stderr]).toEqual([1, 'tandem: user alice is disabled; enable them first\n']);
   });
 
   it('another user\'s device cannot be removed through this user', async () => {
