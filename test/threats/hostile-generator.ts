@@ -704,8 +704,6 @@ export function generateHostile(ctx: GenContext): { requests: HostileRequest[]; 
     '/auth/v3/ping',
     '/auth/v2/pingx',
     '/auth/v2/preauth2',
-    '/auth/v2/enroll',
-    '/auth/v2/enroll_status',
     '/AUTH/V2/PING',
     '/Auth/v2/check',
     '/auth/v2/ping/extra',
@@ -782,6 +780,12 @@ export function generateHostile(ctx: GenContext): { requests: HostileRequest[]; 
     add('wrong-method', 'SEARCH', plain('SEARCH', path, null), { codes: [40501] });
     add('wrong-method', 'wrong method with a query string', plain(right === 'GET' ? 'POST' : 'GET', `${path}?username=alice`, null), { codes: [40501] });
     add('wrong-method', 'OPTIONS CORS preflight', plain('OPTIONS', path, null, undefined, null, { origin: 'https://evil.example', 'access-control-request-method': right }), { codes: [40501] });
+  }
+
+  // -------- Duo's enroll endpoints (signed POSTs, test/http/devices.test.ts covers them in depth)
+  for (const path of ['/auth/v2/enroll', '/auth/v2/enroll_status']) {
+    add('auth-missing', `${path} unsigned`, plain('POST', path, null, 'username=alice'), { codes: [40101] });
+    for (const method of ['GET', 'PUT', 'DELETE']) add('wrong-method', `${method} ${path}`, plain(method, path, null), { codes: [40501] });
   }
 
   // -------- HEAD: no body; status only
