@@ -14,6 +14,7 @@ import { appendAudit } from './audit.js';
 import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import { verifyDeviceSignature } from './device-auth.js';
+import { deliverWebPush, verificationMessage } from './push-delivery.js';
 import { newTxid, randomString } from './ids.js';
 import { afterPushSettled, pushContext, type EffectivePushPolicy, type PushContext } from './push-outcome.js';
 import { expireTransaction, settle } from './transactions.js';
@@ -28,9 +29,7 @@ export const PUSH_MSG = {
   approved: 'Success. Logging you in...',
 } as const;
 
-export function verificationMessage(code: string): string {
-  return `Verification code ${code}: enter it in the Tandem Authenticator.`;
-}
+export { verificationMessage };
 
 /** Which of the user's devices a login asked for. */
 export type DeviceParam = { kind: 'any' } | { kind: 'id'; id: string } | { kind: 'index'; n: number };
@@ -56,13 +55,11 @@ export async function pushDevices(deps: Deps, userId: string): Promise<DeviceRow
 }
 
 /**
- * Delivery beyond the live channel. Today it only announces the push through the store (the
- * store also announces on create), which wakes every held `GET /app/api/requests`. Web Push
- * (docs/push.md §4) is wired in here: encrypt `{kind, txid, username, hostname}` to each
- * subscribed device, and on failure set the transaction's status to `push_failed`.
+ * Delivery beyond the live channel (the store already announced the new push to held app polls):
+ * Web Push, started in the background so that no push service can hold up or fail a login.
  */
-export async function notifyDevices(deps: Deps, pending: PendingPush): Promise<void> {
-  if (pending.tx.userId !== null) await deps.store.announcePushChange(pending.tx.userId);
+export function notifyDevices(deps: Deps, pending: PendingPush, devices: readonly DeviceRow[]): void {
+  void deliverWebPush(deps, pending, devices).catch((err: unknown) => deps.log.warn('web push delivery failed', { txid: pending.tx.txid, error: String(err) }));
 }
 
 /**
@@ -118,7 +115,7 @@ export async function startPush(
   };
   const challenge = { txid: tx.txid, userId: user.id, deviceId: target, nonce: deps.random.bytes(16).toString('base64url'), matchCode, createdAt: now, expiresAt };
   if ((await deps.store.createPushTransaction(tx, challenge, policy.maxPending, now)) === 'too_many') return refuse('push_limit');
-  await notifyDevices(deps, { challenge, tx, ikey: ctx.integration.ikey, integrationName: ctx.integration.name });
+  notifyDevices(deps, { challenge, tx, ikey: ctx.integration.ikey, integrationName: ctx.integration.name }, devices);
   return { kind: 'pushed', tx, matchCode };
 }
 

@@ -18,9 +18,9 @@ async function vapidKeys(deps: Deps): Promise<VapidKeys> {
 }
 
 /** `subject` is the VAPID contact (RFC 8292 §2.1): the server's public https URL. */
-export async function openDevicePusher(deps: Deps, subject: string): Promise<DevicePusher> {
+export async function openDevicePusher(deps: Deps, subject: string, opts: { ca?: string; timeoutMs?: number } = {}): Promise<DevicePusher> {
   const vapid = await vapidKeys(deps);
-  const channel = new WebPushChannel({ vapid, subject, timeoutMs: SEND_TIMEOUT_MS });
+  const channel = new WebPushChannel({ vapid, subject, timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS, ...(opts.ca ? { ca: opts.ca } : {}) });
   return {
     vapidPublicKey: vapid.publicKey,
     async send(subscription, payload, ttlSeconds) {
