@@ -54,6 +54,7 @@ describe('loadSettings', () => {
       hotpLookAhead: 10,
       rateLimitIntegrationPerMinute: 600,
       rateLimitUserPerMinute: 30,
+      rateLimitAddressPerMinute: 60,
       keepAliveSeconds: 90,
       bodyLimitBytes: 65536,
       auditHeadLogSeconds: 3600,

@@ -337,6 +337,10 @@ export const SETTINGS: SettingsTable = {
     key: 'rateLimitUserPerMinute', env: 'TANDEM_RATE_LIMIT_USER_PER_MINUTE', ...intSetting(1, 100_000), default: 30,
     description: 'Requests per minute per user before 42901.',
   },
+  rateLimitAddressPerMinute: {
+    key: 'rateLimitAddressPerMinute', env: 'TANDEM_RATE_LIMIT_ADDRESS_PER_MINUTE', ...intSetting(1, 100_000), default: 60,
+    description: 'Unauthenticated requests (device activation, activation QR codes) per minute per source address before 429.',
+  },
   keepAliveSeconds: {
     // Above 75 s: duo_unix reuses connections and must not race the server's idle close.
     key: 'keepAliveSeconds', env: 'TANDEM_KEEP_ALIVE_SECONDS', ...intSetting(76, 3600), default: 90,

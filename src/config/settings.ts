@@ -51,6 +51,8 @@ export interface Settings {
   /** Requests per minute per integration and per user before 42901. */
   rateLimitIntegrationPerMinute: number;
   rateLimitUserPerMinute: number;
+  /** Unauthenticated requests (device activation, activation QR codes) per minute per source address. */
+  rateLimitAddressPerMinute: number;
   /** HTTP keep-alive idle timeout (seconds); above 75 s for duo_unix's connection reuse. */
   keepAliveSeconds: number;
   /** Largest accepted request body (bytes). */

@@ -39,6 +39,12 @@ export class Core {
     }
   }
 
+  /** Rate limit for unauthenticated requests (activation, QR codes), per source address. */
+  limitAddress(peer: string): void {
+    const retry = this.limiter.hit(`address:${peer}`, this.deps.settings.rateLimitAddressPerMinute);
+    if (retry !== null) throw new CoreError('rate_limited', 'too many requests from this address', retry);
+  }
+
   preauth(ctx: RequestContext, req: PreauthRequest): Promise<PreauthResponse> {
     return preauth(this.deps, this.limiter, ctx, req);
   }

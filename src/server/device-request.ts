@@ -93,6 +93,10 @@ export function registerAppApi(app: FastifyInstance, core: Core, routes: (scope:
     scope.setErrorHandler((err, request, reply) => {
       if (err instanceof AppApiError) return sendAppError(reply, err.status, err.error);
       if (err instanceof CoreError && err.code === 'bad_request') return sendAppError(reply, 400, 'bad_request');
+      if (err instanceof CoreError && err.code === 'rate_limited') {
+        if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
+        return sendAppError(reply, 429, 'rate_limited');
+      }
       const status = (err as { statusCode?: number }).statusCode;
       if (request.raw.aborted || (status !== undefined && status >= 400 && status < 500)) return sendAppError(reply, 400, 'bad_request');
       core.deps.log.error('internal error', { path: (request.raw.url ?? '').slice(0, 200), error: String(err) });

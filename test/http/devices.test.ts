@@ -338,3 +338,20 @@ describe('/auth/v2/enroll and /auth/v2/enroll_status', () => {
     }
   });
 });
+
+describe('unauthenticated endpoints are rate limited per source address', () => {
+  it('answers 429 with Retry-After past rateLimitAddressPerMinute, and another address is unaffected', async () => {
+    await h.close();
+    h = await startHarness({ settings: { rateLimitAddressPerMinute: 3 } });
+    const bad = JSON.stringify({ code: 'x'.repeat(43), publicKey: await goodJwk() });
+    const from = (ip: string) => h.app.inject({ method: 'POST', url: '/app/api/activate', remoteAddress: ip, headers: { 'content-type': 'application/json' }, payload: bad });
+    for (let i = 0; i < 3; i++) expect((await from('127.0.0.9')).statusCode).toBe(400);
+    const limited = await from('127.0.0.9');
+    expect(limited.statusCode).toBe(429);
+    expect(JSON.parse(limited.body)).toEqual({ error: 'rate_limited' });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    const qr = await h.app.inject({ method: 'GET', url: `/app/qr?code=${'A'.repeat(43)}`, remoteAddress: '127.0.0.9' });
+    expect(qr.statusCode).toBe(429);
+    expect((await from('127.0.0.10')).statusCode).toBe(400);
+  });
+});

@@ -27,6 +27,7 @@ function subscriptionText(core: Core, raw: unknown): string | null {
 export function registerAppDevices(app: FastifyInstance, core: Core): void {
   registerAppApi(app, core, (scope) => {
     scope.post('/app/api/activate', async (request) => {
+      core.limitAddress(request.ip);
       const body = parseJsonBody(request);
       if (!isPlainObject(body) || !hasExactKeys(body, ['code', 'publicKey'], ['name'])) throw badRequest();
       try {
@@ -58,6 +59,7 @@ export function registerAppDevices(app: FastifyInstance, core: Core): void {
     // The activation_barcode of /auth/v2/enroll: a QR code of the activation link, for a
     // syntactically valid code only (nothing is looked up: the image reveals nothing new).
     scope.get('/app/qr', async (request, reply) => {
+      core.limitAddress(request.ip);
       const q = request.query as Record<string, unknown>;
       const code = q['code'];
       if (typeof code !== 'string' || !ACTIVATION_CODE_PATTERN.test(code) || Object.keys(q).length !== 1) throw badRequest();
