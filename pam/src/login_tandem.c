@@ -13,7 +13,10 @@
  * cannot read the root-owned local code file. When it found the server unreachable before any
  * auth request, it answers RESULT deny offline-fallback; only then, this launcher (the privileged
  * parent) starts a second helper, as root, with ARG offline-check: it re-reads the config, runs
- * the local check only (no network) and answers as usual. Never after any other answer.
+ * the local check only (no network) and answers as usual. Never after any other answer, and
+ * never unless the config said `offline_fallback = local` under [tandem] when this login started
+ * (read here, as root, before any helper ran) and is still the same file (inode, size, mtime,
+ * ctime) afterwards: without hybrid mode no helper ever runs as root, whatever the first says.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <termios.h>
@@ -254,6 +258,103 @@ static int send_request(struct tp_child *c, const struct request *q, int offline
 	return TP_OK;
 }
 
+/* ---- is hybrid mode configured? ------------------------------------------------------------ */
+
+#define MAX_CONF (64 * 1024)
+
+struct conf_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+
+static void conf_id_of(const struct stat *st, struct conf_id *id)
+{
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtim = st->st_mtim;
+	id->ctim = st->st_ctim;
+}
+
+static int same_conf(const struct conf_id *a, const struct conf_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec
+	    && a->mtim.tv_nsec == b->mtim.tv_nsec && a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\f' || *s == '\v')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\f' || e[-1] == '\v'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * A gate, not the parser: 1 when some line under [tandem] reads `offline_fallback = local` (or
+ * `:`), with the INI rules of src/client/config/ini.ts for comments. The helper's parser still
+ * decides; this only keeps the root run away from configs that do not ask for it. *id: the file.
+ */
+static int offline_configured(const char *path, struct conf_id *id)
+{
+	char *buf, *line, *save = NULL, section[64] = "";
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd, found = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_CONF || (buf = calloc(1, MAX_CONF + 1)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	conf_id_of(&st, id);
+	while (len < MAX_CONF && (n = read(fd, buf + len, MAX_CONF - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	for (line = strtok_r(buf, "\n", &save); line != NULL && !found; line = strtok_r(NULL, "\n", &save)) {
+		char *t = trim(line), *sep, *key, *value;
+
+		if (t[0] == '\0' || t[0] == ';' || t[0] == '#')
+			continue;
+		if (t[0] == '[') {
+			char *end = strchr(t, ']');
+			if (end == NULL)
+				break;
+			*end = '\0';
+			snprintf(section, sizeof(section), "%s", trim(t + 1));
+			continue;
+		}
+		if ((sep = strpbrk(t, "=:")) == NULL)
+			continue;
+		*sep = '\0';
+		key = trim(t);
+		value = sep + 1;
+		for (char *p = value + 1; *value != '\0' && *p != '\0'; p++)
+			if (*p == ';' && (p[-1] == ' ' || p[-1] == '\t')) {
+				*p = '\0';
+				break;
+			}
+		value = trim(value);
+		found = strcmp(section, "tandem") == 0 && strcmp(key, "offline_fallback") == 0 && strcmp(value, "local") == 0;
+	}
+	explicit_bzero(buf, MAX_CONF + 1);              /* it holds the skey */
+	free(buf);
+	return found;
+}
+
 /* ---- after success ------------------------------------------------------------------------ */
 
 struct account {
@@ -388,11 +489,27 @@ static int run_helper(const struct request *q, const struct th_drop *drop, int o
 static int authenticate(const struct request *q, const struct th_drop *drop)
 {
 	static const struct th_drop as_root = { .uid = 0, .gid = 0 };
+	struct tp_child logger = { .log = log_sink };
+	struct conf_id before = { 0 }, after = { 0 };
+	struct stat st;
 	int offline = 0, again = 0;
+	int hybrid = offline_configured(q->conf, &before);
 
 	if (run_helper(q, drop, 0, &offline))
 		return 1;
-	return offline && run_helper(q, &as_root, 1, &again);
+	if (!offline)
+		return 0;
+	if (!hybrid) {
+		tp_logf(&logger, LOG_ERR, "user %s: the helper asked for the offline check, but %s does not set offline_fallback = local: denied", q->user, q->conf);
+		return 0;
+	}
+	if (stat(q->conf, &st) == 0)
+		conf_id_of(&st, &after);
+	if (!same_conf(&before, &after)) {
+		tp_logf(&logger, LOG_ERR, "user %s: %s changed during the login: no offline check, denied", q->user, q->conf);
+		return 0;
+	}
+	return run_helper(q, &as_root, 1, &again);
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asUser, closedLoopbackPort, copyCa, makeWorkDir, OATHTOOL, removeWorkDir, runInteractive, totp, wrongCode, type Integration, type RunResult } from '../support/duo-unix.js';
 import {
   buildLaunchersFor,
+  buildLoginTandemVariant,
   CLIENT_ACCOUNT,
   foreignCert,
   installClients,
@@ -20,6 +21,7 @@ import {
   startCustomSshd,
   startMitm,
   tandemConfText,
+  writeFakeHelper,
   writeTandemConf,
   type InstalledClients,
   type Mitm,
@@ -335,5 +337,81 @@ describe('login_tandem as a real sshd\'s ForceCommand, server unreachable', () =
     expect(r.output).not.toContain('SHOULD-NOT-RUN');
     expect(r.output).toContain('Tandem login failed');
     expect(r.exitCode).not.toBe(0);
+  });
+});
+
+describe('login_tandem starts the root run only for a config that asks for it', () => {
+  // A stand-in helper that always claims an unreachable server, as a subverted network phase
+  // could: it logs its uid and whether it was the offline-check run, then asks for the check.
+  const LIAR = [
+    'let b = "", done = false;',
+    'process.stdin.on("data", (d) => {',
+    '  b += d;',
+    '  if (done || !b.includes("END\\n")) return;',
+    '  done = true;',
+    '  process.stderr.write(`[info] stand-in uid=${process.getuid()} euid=${process.geteuid()} offline-check=${b.includes("ARG offline-check")}\\n`);',
+    '  process.stdout.write("RESULT deny offline-fallback\\n");',
+    '});',
+    'process.stdin.on("end", () => process.exit(0));',
+    '',
+  ].join('\n');
+  // The same, which first rewrites its own (_tandem-owned) config's times, as it could its text.
+  const TOUCHER = `import { utimesSync } from "node:fs";\n${LIAR.replace(
+    'done = true;',
+    'done = true; const c = /ARG conf=([^\\n]*)/.exec(b); if (c) { const t = new Date(Date.now() + 5000); utimesSync(c[1], t, t); }',
+  )}`;
+  let liar: string;
+  let toucher: string;
+  let dir: string | undefined;
+
+  beforeAll(() => {
+    dir = mkdtempSync('/tmp/tandem-launchers-build-');
+    liar = join(clients.prefix, 'usr/sbin/login_tandem-liar');
+    buildLoginTandemVariant(clients, join(dir, 'liar'), writeFakeHelper(clients, 'offline-liar', LIAR), liar);
+    toucher = join(clients.prefix, 'usr/sbin/login_tandem-toucher');
+    buildLoginTandemVariant(clients, join(dir, 'toucher'), writeFakeHelper(clients, 'offline-toucher', TOUCHER), toucher);
+  }, 300_000);
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (conf: string, bin = liar): Promise<RunResult> => runInteractive([bin, '-d', '-c', conf, '--', '/bin/echo', 'LIAR-RAN'], { timeoutMs: 40_000 });
+
+  it('offline_fallback not set: one run as _tandem, never a root run, denied', async () => {
+    const path = writeTandemConf(work, 'liar-plain.conf', confText(await unreachable(), { offline: false }), serviceAccountIds());
+    const r = await run(path);
+    refused(r, 'LIAR-RAN');
+    const t = serviceAccountIds().uid;
+    expect(r.output).toContain(`stand-in uid=${t} euid=${t} offline-check=false`);
+    expect(r.output).not.toContain('offline-check=true');
+    expect(r.output).not.toContain('stand-in uid=0');
+    expect(r.output).toContain('does not set offline_fallback = local: denied');
+  });
+
+  it('offline_fallback = local only outside [tandem] (or commented out): still no root run', async () => {
+    const text = `${confText(await unreachable(), { offline: false })}; offline_fallback = local\n`.replace('[duo]\n', '[duo]\noffline_fallback = local\n');
+    const path = writeTandemConf(work, 'liar-elsewhere.conf', text, serviceAccountIds());
+    const r = await run(path);
+    refused(r, 'LIAR-RAN');
+    expect(r.output).not.toContain('offline-check=true');
+  });
+
+  it('offline_fallback = local: the second run is root (all ids) with ARG offline-check, and its deny is final', async () => {
+    const path = writeTandemConf(work, 'liar-hybrid.conf', confText(await unreachable()), serviceAccountIds());
+    const r = await run(path);
+    refused(r, 'LIAR-RAN');
+    const t = serviceAccountIds().uid;
+    expect(r.output).toContain(`stand-in uid=${t} euid=${t} offline-check=false`);
+    expect(r.output).toContain('stand-in uid=0 euid=0 offline-check=true');
+    expect(r.output.match(/stand-in uid=/g)).toHaveLength(2);
+  });
+
+  it('a config that changed while the first run ran: no root run', async () => {
+    const path = writeTandemConf(work, 'liar-touched.conf', confText(await unreachable()), serviceAccountIds());
+    const r = await run(path, toucher);
+    refused(r, 'LIAR-RAN');
+    expect(r.output).toContain('offline-check=false');
+    expect(r.output).not.toContain('offline-check=true');
+    expect(r.output).toContain('changed during the login: no offline check, denied');
   });
 });
