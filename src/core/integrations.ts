@@ -136,6 +136,7 @@ function policyView(deps: Deps, r: IntegrationRow): PushPolicyView {
       denialThreshold: p.denialThreshold ?? s.pushDenialThreshold,
       cooldownSeconds: p.cooldownSeconds ?? s.pushCooldownSeconds,
       fraudLocks: p.fraudLocks ?? true,
+      approvalAuth: p.approvalAuth ?? 'device-key',
     },
   };
 }
@@ -156,6 +157,9 @@ export async function setPushPolicy(deps: Deps, ikey: string, changes: PushPolic
     if (v !== undefined && (!Number.isSafeInteger(v) || v < min || v > max)) throw new CoreError('bad_request', `${k} must be an integer from ${min} to ${max}`);
   }
   if (changes.fraudLocks !== undefined && typeof changes.fraudLocks !== 'boolean') throw new CoreError('bad_request', 'fraudLocks must be true or false');
+  if (changes.approvalAuth !== undefined && changes.approvalAuth !== 'device-key' && changes.approvalAuth !== 'passkey') {
+    throw new CoreError('bad_request', 'approval must be device-key or passkey');
+  }
   const policy: PushPolicy = { ...(row.pushPolicy ?? {}) };
   for (const [k, v] of Object.entries(changes) as [keyof PushPolicy, PushPolicy[keyof PushPolicy]][]) {
     if (v !== undefined) (policy as Record<string, unknown>)[k] = v;

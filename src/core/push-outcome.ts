@@ -24,6 +24,7 @@ export function effectivePushPolicy(deps: Pick<Deps, 'settings'>, integration: P
     denialThreshold: p.denialThreshold ?? s.pushDenialThreshold,
     cooldownSeconds: p.cooldownSeconds ?? s.pushCooldownSeconds,
     fraudLocks: p.fraudLocks ?? true,
+    approvalAuth: p.approvalAuth ?? 'device-key',
   };
 }
 

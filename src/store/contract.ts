@@ -105,6 +105,11 @@ export interface PushPolicy {
   cooldownSeconds?: number;
   /** "Deny and report as fraud" locks the user (default true). */
   fraudLocks?: boolean;
+  /**
+   * What must cover an approval: the device key's signature alone ('device-key', the default), or
+   * also a WebAuthn assertion by a passkey of the approving device, user verified ('passkey').
+   */
+  approvalAuth?: 'device-key' | 'passkey';
 }
 
 /** A Tandem Authenticator installation: an ECDSA P-256 key that signs approvals. */
@@ -122,6 +127,22 @@ export interface DeviceRow {
   pushSubscription: string | null;
   createdAt: number;
   lastSeenAt: number | null;
+}
+
+/** A passkey (WebAuthn credential) a device registered (docs/push.md §8). */
+export interface PasskeyRow {
+  /** The credential id, base64url (as WebAuthn's `id`). */
+  credentialId: string;
+  /** The device that registered it: only that device's approvals may be covered by it. */
+  deviceId: string;
+  userId: string;
+  /** The credential's COSE public key, base64url. */
+  publicKey: string;
+  /** The signature counter last accepted; stays 0 for authenticators that do not count. */
+  counter: number;
+  /** Transports the browser reported (hints for allowCredentials). */
+  transports: string[];
+  createdAt: number;
 }
 
 /** A pending activation (tandem device activate, /auth/v2/enroll). */
@@ -302,6 +323,24 @@ export interface Store {
   setDeviceSubscription(id: string, subscription: string | null): Promise<boolean>;
   touchDevice(id: string, at: number): Promise<void>;
   setIntegrationPushPolicy(ikey: string, policy: PushPolicy): Promise<boolean>;
+
+  // ---- passkeys (WebAuthn credentials of a device; removed with the device or the user)
+  /**
+   * Throws StoreConflictError if the credential id is already registered (to any device), and an
+   * error if the device does not exist or belongs to another user than `row.userId`.
+   */
+  addPasskey(row: PasskeyRow): Promise<void>;
+  /** The device's passkeys, oldest first. */
+  listPasskeys(deviceId: string): Promise<PasskeyRow[]>;
+  getPasskey(credentialId: string): Promise<PasskeyRow | undefined>;
+  /**
+   * Accept an assertion's signature counter, atomically: succeeds only when `newCounter` is
+   * greater than the stored counter, or when both are 0 (authenticators that do not count keep
+   * sending 0), and then stores it in the same statement. A counter that did not move forward
+   * (a cloned authenticator, or a replayed assertion) returns false. Concurrent calls with the
+   * same counter: at most one wins (except 0 → 0, which cannot tell them apart).
+   */
+  updatePasskeyCounter(credentialId: string, newCounter: number): Promise<boolean>;
 
   // ---- push
   /**

@@ -6,6 +6,7 @@ import { bypassCodeOps } from './ops/bypass-codes.js';
 import { deviceOps } from './ops/devices.js';
 import { enrollmentOps } from './ops/enrollment.js';
 import { integrationOps } from './ops/integrations.js';
+import { passkeyOps } from './ops/passkeys.js';
 import { pushOps } from './ops/push.js';
 import { requestOps } from './ops/requests.js';
 import { secretOps } from './ops/secrets.js';
@@ -23,6 +24,7 @@ export function createKyselyStore(ctx: StoreContext): Store {
     ...bypassCodeOps(ctx),
     ...transactionOps(ctx),
     ...deviceOps(ctx),
+    ...passkeyOps(ctx),
     ...pushOps(ctx),
     ...secretOps(ctx),
     ...enrollmentOps(ctx),

@@ -10,6 +10,7 @@ import type {
   IntegrationRow,
   NewUserPolicy,
   OtpAlgorithm,
+  PasskeyRow,
   PushChallengeRow,
   PushPolicy,
   RequestRecordRow,
@@ -27,6 +28,7 @@ import type {
   DevicesTable,
   EnrollTokensTable,
   IntegrationsTable,
+  PasskeysTable,
   PushChallengesTable,
   RequestRecordsTable,
   TokensTable,
@@ -73,6 +75,7 @@ export function parsePushPolicy(text: string): PushPolicy {
     policy.cooldownSeconds = r.cooldownSeconds;
   }
   if (typeof r.fraudLocks === 'boolean') policy.fraudLocks = r.fraudLocks;
+  if (r.approvalAuth === 'device-key' || r.approvalAuth === 'passkey') policy.approvalAuth = r.approvalAuth;
   return policy;
 }
 
@@ -142,6 +145,26 @@ export function toDevice(r: Selectable<DevicesTable>): DeviceRow {
     pushSubscription: r.push_subscription,
     createdAt: r.created_at,
     lastSeenAt: r.last_seen_at,
+  };
+}
+
+/** transports is JSON text written by the store; anything but an array of strings reads as []. */
+export function toPasskey(r: Selectable<PasskeysTable>): PasskeyRow {
+  let transports: string[] = [];
+  try {
+    const parsed = JSON.parse(r.transports) as unknown;
+    if (Array.isArray(parsed) && parsed.every((t) => typeof t === 'string')) transports = parsed as string[];
+  } catch {
+    // Malformed: no transport hints.
+  }
+  return {
+    credentialId: r.credential_id,
+    deviceId: r.device_id,
+    userId: r.user_id,
+    publicKey: r.public_key,
+    counter: r.counter,
+    transports,
+    createdAt: r.created_at,
   };
 }
 

@@ -86,6 +86,19 @@ export interface DevicesTable {
   last_seen_at: number | null;
 }
 
+/** A passkey (WebAuthn credential) of one device (docs/push.md §8). */
+export interface PasskeysTable {
+  credential_id: string;
+  device_id: string;
+  user_id: string;
+  /** base64url of the COSE public key. */
+  public_key: string;
+  counter: number;
+  /** JSON text array of transport names. */
+  transports: string;
+  created_at: number;
+}
+
 export interface ActivationsTable {
   code_hash: string;
   user_id: string;
@@ -170,6 +183,7 @@ export interface Database {
   bypass_codes: BypassCodesTable;
   transactions: TransactionsTable;
   devices: DevicesTable;
+  passkeys: PasskeysTable;
   activations: ActivationsTable;
   push_challenges: PushChallengesTable;
   push_fatigue: PushFatigueTable;

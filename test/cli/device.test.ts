@@ -126,6 +126,7 @@ describe('tandem integration policy', () => {
     expect(shown.stdout).toMatch(/^denial threshold:\s+3 \(site default\)$/m);
     expect(shown.stdout).toMatch(/^cooldown:\s+900 s \(site default\)$/m);
     expect(shown.stdout).toMatch(/^fraud reports lock:\s+yes \(site default\)$/m);
+    expect(shown.stdout).toMatch(/^approval:\s+device-key \(site default\)$/m);
 
     const set = await t.run(['integration', 'policy', ikey, '--verified-push', 'required', '--max-pending', '2']);
     expect(set.code).toBe(0);
@@ -133,12 +134,12 @@ describe('tandem integration policy', () => {
     expect(set.stdout).toMatch(/^verified push:\s+required$/m);
     expect(set.stdout).toMatch(/^max pending pushes:\s+2$/m);
 
-    await t.run(['integration', 'policy', ikey, '--fraud-locks', 'no', '--cooldown-secs', '60', '--denial-threshold', '5']);
+    await t.run(['integration', 'policy', ikey, '--fraud-locks', 'no', '--cooldown-secs', '60', '--denial-threshold', '5', '--approval', 'passkey']);
     const j = await t.json<{ ikey: string; policy: Record<string, unknown>; effective: Record<string, unknown> }>(['integration', 'policy', ikey]);
     expect(j).toEqual({
       ikey,
-      policy: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5 },
-      effective: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5 },
+      policy: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5, approvalAuth: 'passkey' },
+      effective: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5, approvalAuth: 'passkey' },
     });
 
     const rt = await openRuntime({ dataDir: t.data, env: t.env, log: quiet });

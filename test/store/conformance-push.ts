@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StoreConflictError, type Store } from '../../src/store/contract.js';
 import { fence, until } from './conformance.js';
-import { T0, activation, deviceWithToken, integration, push, token, transaction, user } from './fixtures.js';
+import { T0, activation, deviceWithToken, integration, passkey, push, token, transaction, user } from './fixtures.js';
 
 const PARALLEL = 20;
 
@@ -32,7 +32,7 @@ export function describePushConformance(c: PushConformanceContext): void {
 
   describe('push policy', () => {
     it('round-trips through createIntegration and setIntegrationPushPolicy', async () => {
-      const policy = { verifiedPush: 'required', maxPending: 2, denialThreshold: 5, cooldownSeconds: 60, fraudLocks: false } as const;
+      const policy = { verifiedPush: 'required', maxPending: 2, denialThreshold: 5, cooldownSeconds: 60, fraudLocks: false, approvalAuth: 'passkey' } as const;
       const a = integration({ pushPolicy: policy });
       await store.createIntegration(a);
       expect(await store.getIntegrationByIkey(a.ikey)).toEqual(a);
@@ -52,6 +52,9 @@ export function describePushConformance(c: PushConformanceContext): void {
         ['null', {}],
         ['"required"', {}],
         ['{"maxPending": "2", "verifiedPush": "sometimes", "fraudLocks": true, "cooldownSeconds": -1}', { fraudLocks: true }],
+        ['{"approvalAuth": "webauthn", "maxPending": 2}', { maxPending: 2 }],
+        ['{"approvalAuth": true}', {}],
+        ['{"approvalAuth": "passkey"}', { approvalAuth: 'passkey' }],
       ];
       for (const [text, expected] of cases) {
         await c.rawSql(`UPDATE integrations SET push_policy = '${text.replace(/'/g, "''")}' WHERE ikey = '${a.ikey}'`);
@@ -155,6 +158,103 @@ export function describePushConformance(c: PushConformanceContext): void {
       expect(await store.getToken(a.token.id)).toBeUndefined();
       expect(await store.listDevices(userId)).toEqual([b.device]);
       expect(await store.listTokens(userId)).toEqual([b.token, plain]);
+    });
+  });
+
+  describe('passkeys', () => {
+    async function activated(owner = userId) {
+      const d = deviceWithToken(owner);
+      const act = activation(owner);
+      await store.createActivation(act);
+      await store.consumeActivation(act.codeHash, T0, d.device, d.token);
+      return d.device;
+    }
+
+    it('adds, gets and lists a device\'s passkeys; a taken credential id is a StoreConflictError', async () => {
+      const a = await activated();
+      const b = await activated();
+      const first = passkey(a.id, userId, { createdAt: T0 + 1 });
+      const second = passkey(a.id, userId, { createdAt: T0 + 2, transports: [], counter: 4_000_000_000 });
+      const theirs = passkey(b.id, userId);
+      for (const k of [second, first, theirs]) await store.addPasskey(k);
+      expect(await store.getPasskey(first.credentialId)).toEqual(first);
+      expect(await store.getPasskey(second.credentialId)).toEqual(second);
+      expect(await store.getPasskey('cred-unknown')).toBeUndefined();
+      expect(await store.listPasskeys(a.id)).toEqual([first, second]);
+      expect(await store.listPasskeys(b.id)).toEqual([theirs]);
+      expect(await store.listPasskeys('DP-unknown')).toEqual([]);
+      // A credential belongs to one device: registering it again (here or on another device) fails.
+      await expect(store.addPasskey({ ...first, createdAt: T0 + 9 })).rejects.toBeInstanceOf(StoreConflictError);
+      await expect(store.addPasskey({ ...first, deviceId: b.id })).rejects.toBeInstanceOf(StoreConflictError);
+      expect(await store.getPasskey(first.credentialId)).toEqual(first);
+    });
+
+    it('refuses a passkey for an unknown device or for a device of another user', async () => {
+      const other = user();
+      await store.createUser(other);
+      const theirDevice = await activated(other.id);
+      await expect(store.addPasskey(passkey('DP-unknown', userId))).rejects.toThrow();
+      const k = passkey(theirDevice.id, userId);
+      await expect(store.addPasskey(k)).rejects.toThrow();
+      expect(await store.getPasskey(k.credentialId)).toBeUndefined();
+    });
+
+    it('the counter only moves forward; 0 → 0 is accepted for authenticators that do not count', async () => {
+      const d = await activated();
+      const counting = passkey(d.id, userId, { counter: 5 });
+      const zero = passkey(d.id, userId, { counter: 0 });
+      await store.addPasskey(counting);
+      await store.addPasskey(zero);
+      expect(await store.updatePasskeyCounter(counting.credentialId, 5)).toBe(false);
+      expect(await store.updatePasskeyCounter(counting.credentialId, 4)).toBe(false);
+      expect(await store.updatePasskeyCounter(counting.credentialId, 0)).toBe(false);
+      expect(await store.updatePasskeyCounter(counting.credentialId, 6)).toBe(true);
+      expect(await store.updatePasskeyCounter(counting.credentialId, 4_294_967_295)).toBe(true);
+      expect((await store.getPasskey(counting.credentialId))?.counter).toBe(4_294_967_295);
+      expect(await store.updatePasskeyCounter(zero.credentialId, 0)).toBe(true);
+      expect(await store.updatePasskeyCounter(zero.credentialId, 0)).toBe(true);
+      // Once it counted, it never goes back to 0.
+      expect(await store.updatePasskeyCounter(zero.credentialId, 1)).toBe(true);
+      expect(await store.updatePasskeyCounter(zero.credentialId, 0)).toBe(false);
+      expect(await store.updatePasskeyCounter('cred-unknown', 7)).toBe(false);
+      expect(await store.updatePasskeyCounter(zero.credentialId, -1)).toBe(false);
+      expect(await store.updatePasskeyCounter(zero.credentialId, 1.5)).toBe(false);
+      expect((await store.getPasskey(zero.credentialId))?.counter).toBe(1);
+    });
+
+    it(`${PARALLEL} parallel uses of one counter value (two Stores): exactly one is accepted`, async () => {
+      const d = await activated();
+      const k = passkey(d.id, userId, { counter: 10 });
+      await store.addPasskey(k);
+      const other = await c.openTracked();
+      const results = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => (i % 2 ? store : other).updatePasskeyCounter(k.credentialId, 11)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await store.getPasskey(k.credentialId))?.counter).toBe(11);
+    });
+
+    it('removing the device removes its passkeys (and only its); deleting the user removes the rest', async () => {
+      const a = await activated();
+      const b = await activated();
+      const ka = passkey(a.id, userId);
+      const kb = passkey(b.id, userId);
+      await store.addPasskey(ka);
+      await store.addPasskey(kb);
+      expect(await store.removeDevice(a.id)).toBe(true);
+      expect(await store.getPasskey(ka.credentialId)).toBeUndefined();
+      expect(await store.listPasskeys(a.id)).toEqual([]);
+      expect(await store.getPasskey(kb.credentialId)).toEqual(kb);
+      expect(await store.deleteUser(userId)).toBe(true);
+      expect(await store.getPasskey(kb.credentialId)).toBeUndefined();
+    });
+
+    it('malformed stored transports read as no transports', async () => {
+      const d = await activated();
+      const k = passkey(d.id, userId);
+      await store.addPasskey(k);
+      for (const text of ['not json', '{"a":1}', '[1, "usb"]']) {
+        await c.rawSql(`UPDATE passkeys SET transports = '${text}' WHERE credential_id = '${k.credentialId}'`);
+        expect((await store.getPasskey(k.credentialId))?.transports, text).toEqual([]);
+      }
     });
   });
 

@@ -7,6 +7,7 @@ import type {
   DeviceRow,
   IntegrationRow,
   NewAuditEntry,
+  PasskeyRow,
   PushChallengeRow,
   TokenRow,
   TransactionRow,
@@ -105,6 +106,12 @@ export function deviceWithToken(userId: string, over: Partial<DeviceRow> = {}): 
     ...over,
   };
   return { device, token: t };
+}
+
+/** A passkey of a device (the device must exist for addPasskey). */
+export function passkey(deviceId: string, userId: string, over: Partial<PasskeyRow> = {}): PasskeyRow {
+  const n = next();
+  return { credentialId: `cred-${n}`, deviceId, userId, publicKey: `cose-key-${n}`, counter: 0, transports: ['internal', 'hybrid'], createdAt: T0 + n, ...over };
 }
 
 /** A pending push transaction for a user and its challenge. */

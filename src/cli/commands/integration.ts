@@ -63,6 +63,7 @@ function policyLines(v: PushPolicyView): string {
     ['denial threshold', `${e.denialThreshold}${from('denialThreshold')}`],
     ['cooldown', `${e.cooldownSeconds} s${from('cooldownSeconds')}`],
     ['fraud reports lock', `${e.fraudLocks ? 'yes' : 'no'}${from('fraudLocks')}`],
+    ['approval', `${e.approvalAuth}${from('approvalAuth')}`],
   ]);
 }
 
@@ -191,7 +192,7 @@ export const integrationCommands: CommandDef[] = [
   },
   {
     path: ['integration', 'policy'],
-    summary: 'Show or change an integration\'s push policy (number matching, anti-fatigue)',
+    summary: 'Show or change an integration\'s push policy (number matching, anti-fatigue, passkey approvals)',
     details: [
       'Without options, shows the policy; each option changes one setting and keeps the others.',
       'Settings the integration does not set follow the site defaults (push* in the configuration).',
@@ -203,6 +204,10 @@ export const integrationCommands: CommandDef[] = [
       { name: 'denial-threshold', kind: 'int', value: 'N', min: 1, max: 1000, description: 'consecutive denied or unanswered pushes that pause push for a user' },
       { name: 'cooldown-secs', kind: 'int', value: 'N', min: 1, max: 30 * 86400, description: 'how long push stays paused after the threshold' },
       { name: 'fraud-locks', kind: 'string', choices: ['yes', 'no'], description: '"report as fraud" locks the user' },
+      {
+        name: 'approval', kind: 'string', choices: ['device-key', 'passkey'],
+        description: 'what covers an approval: the device key alone, or also a passkey of the device with user verification (devices without one cannot approve)',
+      },
     ],
     async run(ctx) {
       const changes: PushPolicy = {};
@@ -216,6 +221,8 @@ export const integrationCommands: CommandDef[] = [
       if (cooldown !== undefined) changes.cooldownSeconds = cooldown;
       const fraud = ctx.str('fraud-locks');
       if (fraud !== undefined) changes.fraudLocks = fraud === 'yes';
+      const approval = ctx.str('approval');
+      if (approval !== undefined) changes.approvalAuth = approval as 'device-key' | 'passkey';
       return ctx.withRuntime(async ({ deps }) => {
         const ikey = ctx.args.IKEY!;
         const v = Object.keys(changes).length === 0 ? await showPushPolicy(deps, ikey) : await setPushPolicy(deps, ikey, changes);
