@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -48,6 +50,9 @@
 #define TANDEM_VERSION "0.1.0"
 #endif
 #define TIMEOUT_MS (180 * 1000)
+#ifndef TANDEM_PROMPT_TIMEOUT_MS
+#define TANDEM_PROMPT_TIMEOUT_MS (180 * 1000)
+#endif
 #define MAX_ANSWER 1024
 /* PROTOCOL.md, "login_tandem's offline check": the reason that asks for it, and the ARG of the run. */
 #define OFFLINE_REASON "offline-fallback"
@@ -168,8 +173,27 @@ static int ui_prompt(void *ctx, int echo, const char *text, char **answer)
 			restore_tty();
 	}
 	put(tty_out, text);
+	/*
+	 * Every prompt has a deadline: a user who walks away (e.g. from a number-matching prompt)
+	 * must not hold this setuid process and its helper forever. Past it the answer is "none",
+	 * which the helper treats as a cancelled conversation: deny.
+	 */
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		char ch;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long waited = (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
+		struct pollfd pfd = { .fd = tty_in, .events = POLLIN };
+		int ready = waited >= TANDEM_PROMPT_TIMEOUT_MS ? 0 : poll(&pfd, 1, (int)(TANDEM_PROMPT_TIMEOUT_MS - waited));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0) {
+			n = 0;
+			got_newline = 0;
+			break;
+		}
 		ssize_t r = read(tty_in, &ch, 1);
 		if (r < 0 && errno == EINTR)
 			continue;

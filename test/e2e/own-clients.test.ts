@@ -603,6 +603,29 @@ describe('login_tandem', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a prompt nobody answers ends at the prompt deadline, denied (login_tandem built with a 1.5 s deadline)', async () => {
+    // The stand-in prompts, denies on NOANSWER, and would claim success after 20 s: only the
+    // launcher giving up first keeps the command from running.
+    const fake = writeFakeHelper(
+      clients,
+      'login-unanswered',
+      'let b = ""; let asked = false; process.stdin.on("data", (d) => { b += d; if (!asked && b.includes("END\\n")) { asked = true; process.stdout.write("PROMPT_ON Verification code 123. Enter it in the Tandem Authenticator, then press Enter: \\n"); setTimeout(() => process.stdout.write("RESULT success\\n"), 20000); } else if (asked && b.includes("NOANSWER")) { process.stdout.write("RESULT deny no answer\\n", () => process.exit(0)); } });\n',
+    );
+    const dir = mkdtempSync('/tmp/tandem-launchers-build-');
+    try {
+      const bin = join(clients.prefix, 'usr/sbin/login_tandem-unanswered');
+      buildLoginTandemVariant(clients, dir, fake, bin, ['TANDEM_PROMPT_TIMEOUT_MS=1500']);
+      const t0 = Date.now();
+      const r = await runInteractive([bin, '-d', '--', '/bin/echo', 'RAN'], { pty: true, answers: [], timeoutMs: 15_000 });
+      expect(r.output).toContain('Verification code 123');
+      expect(r.code, show(r)).toBe(1);
+      expect(r.output).not.toContain('RAN\r');
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('real sshd', () => {

@@ -452,8 +452,8 @@ export function buildLaunchersFor(c: InstalledClients, buildDir: string): void {
 }
 
 /** A login_tandem built to run `helperPath`, installed setuid root at `target` (for stand-in helpers). */
-export function buildLoginTandemVariant(c: InstalledClients, buildDir: string, helperPath: string, target: string): void {
-  const make = spawnSync('make', ['-C', join(ROOT, 'pam'), `BUILD=${buildDir}`, `TANDEM_HELPER=${helperPath}`, `TANDEM_LOGIN_CONF=${c.loginConf}`, `${buildDir}/login_tandem`], { encoding: 'utf8', timeout: 300_000 });
+export function buildLoginTandemVariant(c: InstalledClients, buildDir: string, helperPath: string, target: string, makeVars: string[] = []): void {
+  const make = spawnSync('make', ['-C', join(ROOT, 'pam'), `BUILD=${buildDir}`, `TANDEM_HELPER=${helperPath}`, `TANDEM_LOGIN_CONF=${c.loginConf}`, ...makeVars, `${buildDir}/login_tandem`], { encoding: 'utf8', timeout: 300_000 });
   if (make.status !== 0) throw new Error(`make -C pam (login_tandem for ${helperPath}) failed:\n${make.stdout}\n${make.stderr}`);
   writeFileSync(target, readFileSync(join(buildDir, 'login_tandem')), { mode: 0o700 });
   spawnSync('chown', ['root:root', target]);
