@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entryPoints = { tandem: 'src/cli/main.ts', 'tandem-pam-helper': 'src/client/pam-helper.ts', 'tandem-authenticator': 'src/cli/authenticator-main.ts' };
-if (process.argv.includes('--bench')) Object.assign(entryPoints, { bench: 'bench/run.ts', 'bench-baseline': 'bench/baseline-server.ts', 'bench-clients': 'bench/clients.ts', 'bench-local': 'bench/local-mode.ts' });
+if (process.argv.includes('--bench')) Object.assign(entryPoints, { bench: 'bench/run.ts', 'bench-baseline': 'bench/baseline-server.ts', 'bench-clients': 'bench/clients.ts', 'bench-local': 'bench/local-mode.ts', 'bench-push': 'bench/push.ts' });
 
 await build({
   absWorkingDir: root,
