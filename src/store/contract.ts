@@ -189,6 +189,40 @@ export interface EnrollTokenRow {
   usedAt: number | null;
 }
 
+/** A console administrator (issue 7). `pending` until the setup link is used. */
+export type AdminStatus = 'pending' | 'active' | 'disabled';
+
+export interface AdminRow {
+  id: string;
+  name: string;
+  /** scrypt, self-describing: `scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>`; null until setup. */
+  passwordHash: string | null;
+  /** The TOTP seed, sealed by core (AAD bound to the admin id). */
+  totpSealed: string;
+  /** The lowest TOTP step that may still be accepted (accept-once, like TokenRow.nextCounter). */
+  totpNextStep: number;
+  status: AdminStatus;
+  failures: number;
+  lockedUntil: number | null;
+  createdAt: number;
+  /** SHA-256 hex of the one-time setup token (the token is only ever in the link). */
+  setupTokenHash: string | null;
+  setupExpiresAt: number | null;
+  setupUsedAt: number | null;
+}
+
+/** A console session, stored by the SHA-256 of its cookie value. */
+export interface AdminSessionRow {
+  idHash: string;
+  adminId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Absolute end, whatever the activity. */
+  expiresAt: number;
+  /** Last re-authentication (password + code) for sensitive actions, or null. */
+  reauthAt: number | null;
+}
+
 export interface RequestRecordRow {
   /** Hash of ikey + signature: identifies a byte-identical signed request. */
   key: string;
@@ -376,6 +410,44 @@ export interface Store {
   createEnrollToken(row: EnrollTokenRow): Promise<void>;
   /** Mark used if unused and unexpired; returns the row on success. */
   consumeEnrollToken(tokenHash: string, at: number): Promise<EnrollTokenRow | undefined>;
+
+  // ---- console administrators and their sessions
+  /** Throws StoreConflictError if the name is taken. */
+  createAdmin(row: AdminRow): Promise<void>;
+  getAdmin(id: string): Promise<AdminRow | undefined>;
+  findAdminByName(name: string): Promise<AdminRow | undefined>;
+  findAdminBySetupToken(tokenHash: string): Promise<AdminRow | undefined>;
+  /** By name. */
+  listAdmins(): Promise<AdminRow[]>;
+  /**
+   * A new setup link: password cleared, new sealed TOTP seed (step 0), status pending, failures
+   * and lock cleared, and every session of the admin deleted, in one transaction.
+   */
+  resetAdmin(id: string, setup: { tokenHash: string; expiresAt: number; totpSealed: string }): Promise<boolean>;
+  /**
+   * Use a setup token once: if it is unused, unexpired and its admin pending, set the password,
+   * the next TOTP step and status active, and mark the token used, in one conditional UPDATE.
+   * Concurrent uses: exactly one wins; the others (and unknown tokens) get undefined.
+   */
+  completeAdminSetup(tokenHash: string, at: number, passwordHash: string, totpNextStep: number): Promise<AdminRow | undefined>;
+  /** Disabling also deletes the admin's sessions (same transaction). */
+  setAdminStatus(id: string, status: 'active' | 'disabled'): Promise<boolean>;
+  /** Accept TOTP step `step` once (as acceptOtp): false if it, or a later one, was accepted. */
+  acceptAdminTotp(id: string, step: number): Promise<boolean>;
+  /** As recordFailure for users. */
+  recordAdminFailure(id: string, at: number, threshold: number, lockMs: number): Promise<{ failures: number; lockedUntil: number | null }>;
+  /** Failures to 0, lock cleared. */
+  clearAdminFailures(id: string): Promise<boolean>;
+  createAdminSession(row: AdminSessionRow): Promise<void>;
+  /**
+   * The session if it is still live at `at` (last seen after `at - idleMs`, not past its absolute
+   * expiry), its last-seen time moved to `at` in the same statement; undefined otherwise.
+   */
+  touchAdminSession(idHash: string, at: number, idleMs: number): Promise<AdminSessionRow | undefined>;
+  setAdminSessionReauth(idHash: string, at: number): Promise<boolean>;
+  deleteAdminSession(idHash: string): Promise<boolean>;
+  /** Deletes sessions past their absolute expiry or idle since before `idleBefore`. */
+  purgeAdminSessions(at: number, idleBefore: number): Promise<number>;
 
   // ---- signed-request records (replay / retransmission)
   /**

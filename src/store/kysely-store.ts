@@ -1,6 +1,7 @@
 // The Store contract assembled from its operation groups (ops/*), over either backend.
 import type { Store } from './contract.js';
 import type { StoreContext } from './context.js';
+import { adminOps } from './ops/admins.js';
 import { auditOps } from './ops/audit.js';
 import { bypassCodeOps } from './ops/bypass-codes.js';
 import { deviceOps } from './ops/devices.js';
@@ -30,6 +31,7 @@ export function createKyselyStore(ctx: StoreContext): Store {
     ...enrollmentOps(ctx),
     ...requestOps(ctx),
     ...auditOps(ctx),
+    ...adminOps(ctx),
     close() {
       // Idempotent: the listener connection first (it must not reconnect), then the pool/file.
       closing ??= ctx.notifier.close().finally(() => ctx.db.destroy());

@@ -140,6 +140,30 @@ export interface EnrollTokensTable {
   used_at: number | null;
 }
 
+export interface AdminsTable {
+  id: string;
+  name: string;
+  password_hash: string | null;
+  totp_sealed: string;
+  totp_next_step: number;
+  status: string;
+  failures: ColumnType<number, number | undefined, number>;
+  locked_until: number | null;
+  created_at: number;
+  setup_token_hash: string | null;
+  setup_expires_at: number | null;
+  setup_used_at: number | null;
+}
+
+export interface AdminSessionsTable {
+  id_hash: string;
+  admin_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  reauth_at: number | null;
+}
+
 export interface RequestRecordsTable {
   key: string;
   integration_id: string;
@@ -192,4 +216,6 @@ export interface Database {
   request_records: RequestRecordsTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;
+  admins: AdminsTable;
+  admin_sessions: AdminSessionsTable;
 }

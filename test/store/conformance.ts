@@ -5,6 +5,7 @@
 // server node). Every Store opened here is closed after its test.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_GENESIS, StoreConflictError, type Store } from '../../src/store/contract.js';
+import { describeAdminConformance } from './conformance-admins.js';
 import { describePushConformance } from './conformance-push.js';
 import { T0, auditEntry, bypassCode, chainHash, integration, token, transaction, user } from './fixtures.js';
 
@@ -559,6 +560,11 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
       // ---------------------------------------------------------------- devices and push
       describe('devices and push', () => {
         describePushConformance({ store: () => store, openTracked, rawSql });
+      });
+
+      // ---------------------------------------------------------------- console admins
+      describe('console admins', () => {
+        describeAdminConformance({ store: () => store });
       });
 
       // ---------------------------------------------------------------- request records

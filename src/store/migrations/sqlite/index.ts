@@ -5,10 +5,12 @@ import { initial } from './0001_initial.js';
 import { statusPolls } from './0002_status_polls.js';
 import { devicesPush } from './0003_devices_push.js';
 import { passkeys } from './0004_passkeys.js';
+import { admins } from './0005_admins.js';
 
 export const sqliteMigrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_status_polls': statusPolls,
   '0003_devices_push': devicesPush,
   '0004_passkeys': passkeys,
+  '0005_admins': admins,
 };
