@@ -7,10 +7,10 @@ import { deriveKey, seal, unseal } from '../protocol/seal.js';
 import type { Random } from './deps.js';
 
 export type SealPurpose = 'totp-seed' | 'integration-skey' | 'server-secret';
-export type HmacPurpose = 'bypass-code' | 'request-id';
+export type HmacPurpose = 'bypass-code' | 'request-id' | 'webauthn-challenge';
 
 const SEAL_PURPOSES: readonly SealPurpose[] = ['totp-seed', 'integration-skey', 'server-secret'];
-const HMAC_PURPOSES: readonly HmacPurpose[] = ['bypass-code', 'request-id'];
+const HMAC_PURPOSES: readonly HmacPurpose[] = ['bypass-code', 'request-id', 'webauthn-challenge'];
 /** AES-GCM's standard nonce length; random per seal, so 2^32 seals per key stay safe. */
 const IV_BYTES = 12;
 

@@ -37,6 +37,8 @@ export interface PushContext {
   pushinfo_raw: string | null;
   type: string | null;
   display_username: string | null;
+  /** The push's policy asked for a passkey-covered approval (fixed when the push was made). */
+  passkey_required: boolean;
 }
 
 export function pushContext(tx: Pick<TransactionRow, 'context'>): PushContext {
@@ -48,7 +50,7 @@ export function pushContext(tx: Pick<TransactionRow, 'context'>): PushContext {
     // A context that does not parse is treated as empty: every field absent.
   }
   const str = (k: string): string | null => (typeof c[k] === 'string' ? (c[k] as string) : null);
-  return { ikey: str('ikey') ?? '', ipaddr: str('ipaddr'), hostname: str('hostname'), pushinfo_raw: str('pushinfo_raw'), type: str('type'), display_username: str('display_username') };
+  return { ikey: str('ikey') ?? '', ipaddr: str('ipaddr'), hostname: str('hostname'), pushinfo_raw: str('pushinfo_raw'), type: str('type'), display_username: str('display_username'), passkey_required: c['passkey_required'] === true };
 }
 
 export type PushOutcome = 'allow' | 'deny' | 'fraud' | 'timeout';

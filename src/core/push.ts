@@ -8,6 +8,7 @@
 //   decide       approve | deny | fraud, verified against the device key, settled once
 import { createHash } from 'node:crypto';
 import { approvalMessage, type Decision } from '../protocol/approval.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { constantTimeEqual } from '../protocol/compare.js';
 import type { DeviceRow, PendingPush, TransactionRow, UserRow } from '../store/contract.js';
 import { appendAudit } from './audit.js';
@@ -16,6 +17,7 @@ import type { Deps } from './deps.js';
 import { verifyDeviceSignature } from './device-auth.js';
 import { deliverWebPush, verificationMessage } from './push-delivery.js';
 import { newTxid, randomString } from './ids.js';
+import { verifyApprovalAssertion, type RelyingParty } from './passkeys.js';
 import { afterPushSettled, pushContext, type EffectivePushPolicy, type PushContext } from './push-outcome.js';
 import { expireTransaction, settle } from './transactions.js';
 import { standing } from './user-state.js';
@@ -34,7 +36,7 @@ export { verificationMessage };
 /** Which of the user's devices a login asked for. */
 export type DeviceParam = { kind: 'any' } | { kind: 'id'; id: string } | { kind: 'index'; n: number };
 
-export type PushRefusal = 'factor_not_available' | 'no_capable_device' | 'verified_push_unsupported_client' | 'push_paused' | 'push_limit';
+export type PushRefusal = 'factor_not_available' | 'no_capable_device' | 'verified_push_unsupported_client' | 'push_paused' | 'push_limit' | 'passkey_required';
 
 export const REFUSAL_MSG: Record<PushRefusal, string> = {
   factor_not_available: 'Push login is not available for this account. Enter a passcode instead.',
@@ -42,6 +44,7 @@ export const REFUSAL_MSG: Record<PushRefusal, string> = {
   verified_push_unsupported_client: 'Push login needs a client that shows a verification code. Enter a passcode instead.',
   push_paused: 'Push login is paused after repeated denied or unanswered requests. Enter a passcode instead.',
   push_limit: 'Another login request is already waiting on your device. Answer it or enter a passcode instead.',
+  passkey_required: 'Push login here needs a passkey in your Tandem Authenticator. Add one in the app, or enter a passcode instead.',
 };
 
 export type StartPushResult =
@@ -72,7 +75,7 @@ export async function startPush(
   ctx: RequestContext,
   user: UserRow,
   device: DeviceParam,
-  context: Omit<PushContext, 'ikey'> & Record<string, unknown>,
+  context: Omit<PushContext, 'ikey' | 'passkey_required'> & Record<string, unknown>,
   policy: EffectivePushPolicy,
   declared: boolean,
 ): Promise<StartPushResult> {
@@ -92,6 +95,14 @@ export async function startPush(
   const verified = policy.verifiedPush === 'required';
   // Never a silent downgrade to a plain push: a client that cannot show the code gets no push.
   if (verified && !declared) return refuse('verified_push_unsupported_client');
+  // A push that only a passkey-covered approval can settle is pointless when no device that may
+  // answer it has a passkey: refused now, so the login can go on to a passcode.
+  const passkeyRequired = policy.approvalAuth === 'passkey';
+  if (passkeyRequired) {
+    const candidates = target !== null ? devices.filter((d) => d.id === target) : devices;
+    const counts = await Promise.all(candidates.map(async (d) => (await deps.store.listPasskeys(d.id)).length));
+    if (!counts.some((n) => n > 0)) return refuse('passkey_required');
+  }
   const now = deps.clock.now();
   const pausedUntil = await deps.store.getPushPause(user.id);
   if (pausedUntil !== null && pausedUntil > now) return refuse('push_paused');
@@ -111,7 +122,7 @@ export async function startPush(
     createdAt: now,
     expiresAt,
     settledAt: null,
-    context: JSON.stringify({ ...context, ikey: ctx.integration.ikey }),
+    context: JSON.stringify({ ...context, ikey: ctx.integration.ikey, passkey_required: passkeyRequired }),
   };
   const challenge = { txid: tx.txid, userId: user.id, deviceId: target, nonce: deps.random.bytes(16).toString('base64url'), matchCode, createdAt: now, expiresAt };
   if ((await deps.store.createPushTransaction(tx, challenge, policy.maxPending, now)) === 'too_many') return refuse('push_limit');
@@ -136,6 +147,8 @@ export interface AppRequest {
   expiresAt: number;
   nonce: string;
   numberRequired: boolean;
+  /** An approval must carry a WebAuthn assertion by one of this device's passkeys (docs/push.md §8). */
+  passkeyRequired: boolean;
 }
 
 export interface RequestList {
@@ -160,6 +173,7 @@ function toAppRequest(p: PendingPush): AppRequest {
     nonce: p.challenge.nonce,
     // The match code itself is never listed.
     numberRequired: p.challenge.matchCode !== null,
+    passkeyRequired: c.passkey_required,
   };
 }
 
@@ -215,6 +229,8 @@ export interface DecideInput {
   number: string;
   /** base64url IEEE P1363 ECDSA P-256 / SHA-256 over approvalMessage. */
   signature: string;
+  /** A WebAuthn assertion over base64url(SHA-256(approvalMessage)), when the push requires one. */
+  assertion?: AuthenticationResponseJSON;
 }
 
 export type DecideResult = { ok: true; result: 'allow' | 'deny' | 'fraud' } | { ok: false; reason: string };
@@ -244,7 +260,7 @@ export function serverApprovalMessage(tx: TransactionRow, nonce: string, expires
  * alone, except a bad signature or a wrong number from the user's own device, which also deny it.
  * Every outcome is in the audit log.
  */
-export async function decide(deps: Deps, device: DeviceRow, input: DecideInput): Promise<DecideResult> {
+export async function decide(deps: Deps, device: DeviceRow, input: DecideInput, rp: RelyingParty | null = null): Promise<DecideResult> {
   const tx = await deps.store.getTransaction(input.txid);
   const challenge = tx ? await deps.store.getPushChallenge(input.txid) : undefined;
   const refused = async (reason: string, extra: Record<string, unknown> = {}): Promise<DecideResult> => {
@@ -277,18 +293,25 @@ export async function decide(deps: Deps, device: DeviceRow, input: DecideInput):
     return refused('stale');
   }
 
-  const detail = { deviceId: device.id, decision: input.decision };
+  const detail: Record<string, unknown> = { deviceId: device.id, decision: input.decision };
   /** Deny the push because of what its own device sent; refused either way. */
-  const denyAndRefuse = async (reason: string): Promise<DecideResult> => {
+  const denyAndRefuse = async (reason: string, extra: Record<string, unknown> = {}): Promise<DecideResult> => {
     if (await settle(deps, tx.txid, 'deny', 'deny', PUSH_MSG.denied)) {
-      await afterPushSettled(deps, tx, 'deny', reason, detail);
+      await afterPushSettled(deps, tx, 'deny', reason, { ...detail, ...extra });
       return { ok: false, reason };
     }
-    return refused(reason, { settledBy: 'another answer' });
+    return refused(reason, { settledBy: 'another answer', ...extra });
   };
 
   const message = serverApprovalMessage(tx, challenge.nonce, challenge.expiresAt, device.id, input.decision, input.number);
   if (!verifyDeviceSignature(device, message, input.signature)) return denyAndRefuse('bad_signature');
+  // Defence in depth: the device key says the answer comes from the device; the passkey's
+  // assertion (user verified) says its user is there. Only approvals need it (§8).
+  if (input.decision === 'approve' && pushContext(tx).passkey_required) {
+    const check = await verifyApprovalAssertion(deps, device, rp, message, input.assertion);
+    if (!check.ok) return denyAndRefuse('bad_assertion', { assertion: check.why });
+    detail['credentialId'] = check.credentialId;
+  }
   if (input.decision === 'approve' && challenge.matchCode !== null && !constantTimeEqual(input.number, challenge.matchCode)) return denyAndRefuse('wrong_number');
 
   if (input.decision === 'approve') {

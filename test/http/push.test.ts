@@ -171,7 +171,7 @@ describe('number matching', () => {
     // The number is nowhere in what the app receives: no field holds it, no value is it.
     const values = JSON.stringify(list, (_k, v: unknown) => v);
     expect(values).not.toContain(`"${code}"`);
-    expect(Object.keys(entry).sort()).toEqual(['createdAt', 'displayUsername', 'expiresAt', 'hostname', 'integration', 'integrationName', 'ipaddr', 'nonce', 'numberRequired', 'pushinfo', 'txid', 'type', 'username']);
+    expect(Object.keys(entry).sort()).toEqual(['createdAt', 'displayUsername', 'expiresAt', 'hostname', 'integration', 'integrationName', 'ipaddr', 'nonce', 'numberRequired', 'passkeyRequired', 'pushinfo', 'txid', 'type', 'username']);
 
     const wrong = code === '000' ? '001' : '000';
     const refused = await device.decide(entry, 'approve', wrong);

@@ -93,6 +93,16 @@ export interface SignedFetchOptions {
   /** Raw body bytes instead of JSON (no Content-Type unless given). */
   rawBody?: Buffer;
   contentType?: string;
+  /** Extra headers (e.g. `host`, which names the WebAuthn relying party). */
+  headers?: Record<string, string>;
+}
+
+/** What decide() may add to the usual body (docs/push.md §8). */
+export interface DecideExtras {
+  /** A WebAuthn assertion, sent as `assertion`. */
+  assertion?: unknown;
+  /** Extra request headers (e.g. `host`). */
+  headers?: Record<string, string>;
 }
 
 const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -150,6 +160,7 @@ export class ScriptedDevice {
       }),
     );
     const headers: Record<string, string> = {
+      ...o.headers,
       'tandem-device': o.deviceId ?? this.deviceId,
       'tandem-time': String(time),
       'tandem-signature': signature,
@@ -189,9 +200,11 @@ export class ScriptedDevice {
   }
 
   /** POST /app/api/decide: signs the approval for `req` and sends it. */
-  async decide(req: ListedRequest, decision: Decision, number?: string): Promise<DeviceResponse> {
+  async decide(req: ListedRequest, decision: Decision, number?: string, extras?: DecideExtras): Promise<DeviceResponse> {
     const signature = await this.sign(this.approvalFor(req, decision, number));
-    return this.signedFetch('POST', '/app/api/decide', { txid: req.txid, decision, number: number ?? '', signature });
+    const body: Record<string, unknown> = { txid: req.txid, decision, number: number ?? '', signature };
+    if (extras?.assertion !== undefined) body['assertion'] = extras.assertion;
+    return this.signedFetch('POST', '/app/api/decide', body, extras?.headers ? { headers: extras.headers } : {});
   }
 
   /** The app's current TOTP code (6 digits, 30 s, SHA-1), as its offline code screen shows. */
