@@ -90,7 +90,8 @@ export async function queryLog(deps: Pick<Deps, 'store'>, q: { username?: string
   return deps.store.queryAudit({
     ...(q.username !== undefined ? { username: q.username } : {}),
     ...(q.since !== undefined ? { since: q.since } : {}),
-    ...(q.includeAdmin ? {} : { events: ['preauth', 'auth'] }),
+    // The authentication log: requests and their decisions, including the app's push answers.
+    ...(q.includeAdmin ? {} : { events: ['preauth', 'auth', 'push'] }),
     limit: q.limit ?? 100,
   });
 }

@@ -318,3 +318,16 @@ describe('/rest/v1 (duo_unix 1.11.3)', () => {
     expect((await sync).response).toEqual({ result: 'deny', status: 'Login request denied.' });
   });
 });
+
+describe('the authentication log (tandem log)', () => {
+  it('shows the app’s answer to a push, not only the request', async () => {
+    const { queryLog } = await import('../../src/core/audit.js');
+    p = await startPushHarness();
+    const device = await deviceFor(p.h, 'lena');
+    const txid = (await asyncPush(p, 'lena')).body.response!['txid'] as string;
+    await device.decide(await listed(device, txid), 'deny');
+    const log = await queryLog(p.h.deps, { username: 'lena' });
+    expect(log.map((e) => `${e.event}:${e.result}`)).toEqual(expect.arrayContaining(['auth:waiting', 'push:deny']));
+    expect(log.some((e) => e.event === 'device')).toBe(false);
+  });
+});
