@@ -79,10 +79,12 @@ export async function listRequests(auth: DeviceAuth, wait: number, known: string
 
 export type DecideResult = 'allow' | 'deny' | 'fraud' | 'refused';
 
-export async function decide(auth: DeviceAuth, request: LoginRequest, decision: Decision, number: string): Promise<DecideResult> {
+/** `assertion`: the WebAuthn assertion covering the approval, when the request needs a passkey (§8). */
+export async function decide(auth: DeviceAuth, request: LoginRequest, decision: Decision, number: string, assertion?: unknown): Promise<DecideResult> {
   const signature = await signApproval({ privateKey: auth.privateKey, deviceId: auth.deviceId, request, decision, number });
   try {
-    const body = (await signedFetch(auth, 'POST', `${API}/decide`, { txid: request.txid, decision, number, signature })) as { result?: unknown } | null;
+    const payload = assertion === undefined ? { txid: request.txid, decision, number, signature } : { txid: request.txid, decision, number, signature, assertion };
+    const body = (await signedFetch(auth, 'POST', `${API}/decide`, payload)) as { result?: unknown } | null;
     const result = body?.result;
     if (result === 'allow' || result === 'deny' || result === 'fraud') return result;
     throw new Error('malformed decide answer');
@@ -98,4 +100,37 @@ export async function putSubscription(auth: DeviceAuth, subscription: { endpoint
 
 export async function getDevice(auth: DeviceAuth): Promise<{ deviceId: string; username: string; name: string }> {
   return (await signedFetch(auth, 'GET', `${API}/device`)) as { deviceId: string; username: string; name: string };
+}
+
+// ---- passkeys (docs/push.md §8) ----------------------------------------------------------------
+
+/** Options for navigator.credentials.create (PublicKeyCredentialCreationOptionsJSON). */
+export async function passkeyRegistrationOptions(auth: DeviceAuth): Promise<unknown> {
+  return signedFetch(auth, 'POST', `${API}/passkey/options`);
+}
+
+/** Stores the passkey the browser made; answers its credential id. */
+export async function registerPasskey(auth: DeviceAuth, response: unknown): Promise<string> {
+  const body = (await signedFetch(auth, 'POST', `${API}/passkey/register`, response)) as { credentialId?: unknown } | null;
+  if (typeof body?.credentialId !== 'string') throw new Error('malformed passkey answer');
+  return body.credentialId;
+}
+
+export interface AssertOptions {
+  rpId: string;
+  allowCredentials: { id: string; type: 'public-key'; transports?: string[] }[];
+  userVerification: 'required';
+  timeout: number;
+}
+
+/** The RP ID and this device's passkeys, for an approval's assertion. */
+export async function passkeyAssertOptions(auth: DeviceAuth): Promise<AssertOptions> {
+  const b = (await signedFetch(auth, 'GET', `${API}/passkey/assert-options`)) as Partial<AssertOptions> | null;
+  if (!b || typeof b.rpId !== 'string' || !Array.isArray(b.allowCredentials) || !Number.isSafeInteger(b.timeout)) throw new Error('malformed passkey options');
+  const allowCredentials = b.allowCredentials.filter((c) => typeof c === 'object' && c !== null && typeof c.id === 'string').map((c) => ({
+    id: c.id,
+    type: 'public-key' as const,
+    ...(Array.isArray(c.transports) ? { transports: c.transports.filter((t): t is string => typeof t === 'string') } : {}),
+  }));
+  return { rpId: b.rpId, allowCredentials, userVerification: 'required', timeout: b.timeout as number };
 }

@@ -5,6 +5,7 @@ import { activate, ApiError, decide, getConfig, getDevice, listRequests, putSubs
 import { byId } from './dom.js';
 import { base32Decode, fromBase64url } from './encoding.js';
 import { clearAll, loadRegistration, saveRegistration, savePendingKeys, type Registration } from './keystore.js';
+import { addPasskey, approvalAssertion, passkeyCount, passkeyErrorText, passkeysSupported } from './passkeys.js';
 import { generateDeviceKeys, publicJwk } from './signing.js';
 import { shown } from './text.js';
 import { importTotpKey, secondsLeft, totpCode, totpStep } from './totp.js';
@@ -34,6 +35,7 @@ function errorText(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.status === 401) return 'The server did not accept this device (it may have been removed, or this phone’s clock is wrong).';
     if (e.status === 429) return 'Too many attempts. Wait a moment and try again.';
+    if (e.error === 'passkey_unavailable') return 'Passkeys work only when this app is opened at the server’s own host name.';
     return `The server answered with an error (${e.status}).`;
   }
   if (e instanceof TypeError) return 'Could not reach the server. Check the connection and try again.';
@@ -167,6 +169,7 @@ class Session {
     void this.loop();
     void this.checkDevice();
     void this.setupPush();
+    void this.setupPasskeys();
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') void this.refresh();
     });
@@ -226,8 +229,18 @@ class Session {
 
   private async decide(request: LoginRequest, decision: Decision, number: string): Promise<void> {
     let result: DecideResult;
+    // An approval the policy covers with a passkey: the user verifies on the authenticator first
+    // (docs/push.md §8). Deny and fraud stay one tap.
+    let assertion: unknown;
+    if (decision === 'approve' && request.passkeyRequired) {
+      try {
+        assertion = await approvalAssertion(this.auth, request, number);
+      } catch (e) {
+        throw new Error(`Not sent: ${passkeyErrorText(e)}`);
+      }
+    }
     try {
-      result = await decide(this.auth, request, decision, number);
+      result = await decide(this.auth, request, decision, number, assertion);
     } catch (e) {
       throw new Error(`Not sent: ${errorText(e)}`);
     }
@@ -327,6 +340,44 @@ class Session {
         } catch (e) {
           button.disabled = false;
           note.textContent = `Notifications are not available here (${e instanceof Error ? e.message : String(e)}). Requests still appear while the app is open.`;
+        }
+      })();
+    });
+  }
+
+  // -- passkeys (docs/push.md §8) ----------------------------------------------------------------
+
+  private async setupPasskeys(): Promise<void> {
+    const box = byId('passkey');
+    const button = byId<HTMLButtonElement>('add-passkey');
+    const note = byId('passkey-status');
+    box.hidden = false;
+    if (!passkeysSupported()) {
+      note.textContent = 'This browser cannot use passkeys.';
+      return;
+    }
+    const describe = (n: number): string =>
+      n === 0 ? 'No passkey yet. Some logins may ask for one: add it now, it takes a fingerprint, face or screen lock.' : `${n} passkey${n === 1 ? '' : 's'} registered for this device.`;
+    try {
+      note.textContent = describe(await passkeyCount(this.auth));
+    } catch (e) {
+      note.textContent = `Passkeys are not available here (${errorText(e)}).`;
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      note.textContent = 'Follow your browser’s prompt to create a passkey…';
+      void (async () => {
+        try {
+          await addPasskey(this.auth);
+          note.dataset.tone = 'ok';
+          note.textContent = `Passkey added. ${describe(await passkeyCount(this.auth).catch(() => 1))}`;
+        } catch (e) {
+          note.dataset.tone = 'error';
+          note.textContent = `No passkey added: ${e instanceof ApiError ? errorText(e) : passkeyErrorText(e)}`;
+        } finally {
+          button.disabled = false;
         }
       })();
     });

@@ -52,17 +52,19 @@ export async function signedRequestHeaders(o: {
   };
 }
 
-/** The approval signature of `decision` on `request`, over the fields exactly as the app received them. */
-export async function signApproval(o: {
-  privateKey: CryptoKey;
+/** What an approval signs, built from the fields exactly as the app received them (docs/push.md §3). */
+export interface ApprovalInput {
   deviceId: string;
   request: LoginRequest;
   decision: Decision;
   /** The number the user typed, or '' when none was asked. */
   number: string;
-}): Promise<string> {
+}
+
+/** The approval message (docs/push.md §3) of `decision` on `request`. */
+export async function approvalBytes(o: ApprovalInput): Promise<Uint8Array> {
   const r = o.request;
-  const message = approvalMessage({
+  return approvalMessage({
     txid: r.txid,
     username: r.username,
     integration: r.integration,
@@ -75,5 +77,14 @@ export async function signApproval(o: {
     expiresAt: r.expiresAt,
     number: o.number,
   });
-  return signBytes(o.privateKey, message);
+}
+
+/** The approval signature of `decision` on `request`, over the fields exactly as the app received them. */
+export async function signApproval(o: ApprovalInput & { privateKey: CryptoKey }): Promise<string> {
+  return signBytes(o.privateKey, await approvalBytes(o));
+}
+
+/** The WebAuthn challenge that covers an approval (docs/push.md §8): base64url(SHA-256(approval message)). */
+export async function approvalChallenge(o: ApprovalInput): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes(await approvalBytes(o)))));
 }

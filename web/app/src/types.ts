@@ -18,6 +18,8 @@ export interface LoginRequest {
   expiresAt: number;
   nonce: string;
   numberRequired: boolean;
+  /** Approving needs a passkey of this device too (docs/push.md §8); denying does not. */
+  passkeyRequired: boolean;
 }
 
 export interface RequestList {
@@ -74,6 +76,7 @@ export function parseRequestList(body: unknown): RequestList {
       expiresAt: e.expiresAt as number,
       nonce: e.nonce,
       numberRequired: e.numberRequired === true,
+      passkeyRequired: e.passkeyRequired === true,
     });
   }
   return { requests: out, fingerprint };
