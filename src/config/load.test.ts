@@ -60,6 +60,10 @@ describe('loadSettings', () => {
       auditHeadLogSeconds: 3600,
       publicUrl: null,
       logLevel: 'info',
+      consoleListen: null,
+      consoleIdleSeconds: 900,
+      consoleSessionSeconds: 28800,
+      consoleReauthSeconds: 300,
     });
   });
 

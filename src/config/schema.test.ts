@@ -15,7 +15,7 @@ describe('settings table', () => {
     const keys = SETTING_SPECS.map((s) => s.key);
     expect(new Set(keys).size).toBe(keys.length);
     for (const [k, spec] of Object.entries(SETTINGS)) expect(spec.key).toBe(k);
-    expect(keys).toHaveLength(30);
+    expect(keys).toHaveLength(34);
   });
 
   it('accepts every default in its config.json form (defaults are valid values)', () => {

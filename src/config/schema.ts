@@ -365,6 +365,25 @@ export const SETTINGS: SettingsTable = {
     description: 'Least severe level written to the server log.',
     parse: parseLogLevel, toFile: ident,
   },
+  consoleListen: {
+    key: 'consoleListen', env: 'TANDEM_CONSOLE_LISTEN', type: 'ADDRESS:PORT ([IPv6]:PORT), or null',
+    default: null, defaultDoc: 'the `listen` address, the port after its port',
+    description: 'Address and port of the admin console, a listener of its own (port 0: any free port).',
+    parse: (raw, source) => (raw === null && source !== 'env' ? ok(null) : parseListen(raw, source)),
+    toFile: (v) => (v === null ? null : SETTINGS.listen.toFile(v)),
+  },
+  consoleIdleSeconds: {
+    key: 'consoleIdleSeconds', env: 'TANDEM_CONSOLE_IDLE_SECONDS', ...intSetting(1, DAY), default: 900,
+    description: 'A console session ends after this long without a request (seconds).',
+  },
+  consoleSessionSeconds: {
+    key: 'consoleSessionSeconds', env: 'TANDEM_CONSOLE_SESSION_SECONDS', ...intSetting(1, 7 * DAY), default: 8 * 3600,
+    description: 'A console session ends this long after sign-in, whatever the activity (seconds).',
+  },
+  consoleReauthSeconds: {
+    key: 'consoleReauthSeconds', env: 'TANDEM_CONSOLE_REAUTH_SECONDS', ...intSetting(1, 3600), default: 300,
+    description: 'Sensitive console actions (rotating an skey, deleting a user) need the password and a code entered within this many seconds.',
+  },
 };
 
 /** The table as a list, in declaration order (docs and error order follow it). */

@@ -62,4 +62,12 @@ export interface Settings {
   /** Base URL of the enrollment portal in enroll_portal_url (default https://<first host>:<port>). */
   publicUrl: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The admin console's own listener; null: the main listen host, the port after the main one. */
+  consoleListen: { host: string; port: number } | null;
+  /** A console session ends after this long without a request (seconds). */
+  consoleIdleSeconds: number;
+  /** A console session ends this long after sign-in whatever the activity (seconds). */
+  consoleSessionSeconds: number;
+  /** Sensitive console actions need a password + code re-entered within this many seconds. */
+  consoleReauthSeconds: number;
 }

@@ -9,7 +9,7 @@ import { toWellFormed } from '../protocol/text-checks.js';
 
 /** What a caller records; the node, the time and the chain fields are filled in here. */
 export type AuditFields = Omit<NewAuditEntry, 'nodeId' | 'time' | 'event' | 'detail'> & {
-  event: 'preauth' | 'auth' | 'admin' | 'push' | 'device';
+  event: 'preauth' | 'auth' | 'admin' | 'push' | 'device' | 'enrollment';
   detail?: Record<string, unknown>;
 };
 

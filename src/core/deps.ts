@@ -38,4 +38,6 @@ export interface Deps {
   random: Random;
   log: Logger;
   pusher?: DevicePusher;
+  /** Who is acting, recorded in admin audit entries (a console admin's name; absent: the CLI). */
+  actor?: string;
 }

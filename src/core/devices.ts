@@ -56,11 +56,11 @@ async function newActivation(deps: Deps, user: { id: string; username: string },
   return { code, link: activationLink(deps, code), expiresAt, userId: user.id, username: user.username };
 }
 
-/** `tandem device activate USER`: an activation for an existing user. */
-export async function createActivation(deps: Deps, username: string, validSecs: number = deps.settings.deviceActivationSeconds): Promise<ActivationView> {
+/** `tandem device activate USER` (and the enrollment portal, `via`): an activation for an existing user. */
+export async function createActivation(deps: Deps, username: string, validSecs: number = deps.settings.deviceActivationSeconds, via: Record<string, unknown> = { via: 'cli' }): Promise<ActivationView> {
   const user = await mustFindUser(deps, username);
   if (user.status !== 'active') throw new CoreError('refused', `user ${user.username} is disabled; enable them first`);
-  return newActivation(deps, user, validSecs, { via: 'cli' });
+  return newActivation(deps, user, validSecs, via);
 }
 
 /**

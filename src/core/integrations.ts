@@ -183,6 +183,6 @@ export async function adminAudit(deps: Deps, action: string, detail: Record<stri
     ipaddr: null,
     hostname: null,
     txid: null,
-    detail,
+    detail: deps.actor === undefined ? detail : { ...detail, actor: deps.actor },
   });
 }

@@ -5,6 +5,7 @@ import { toWireError, wireError, type WireError } from './error-map.js';
 import type { ServerLogger } from './logger.js';
 import { registerAppRequests } from './routes/app-requests.js';
 import { registerAppDevices } from './routes/app-devices.js';
+import { registerPortal } from './portal/routes.js';
 import { registerAppPasskeys } from './routes/app-passkeys.js';
 import { registerAuthV2 } from './routes/auth-v2.js';
 import { registerAuthV2Enroll } from './routes/auth-v2-enroll.js';
@@ -104,6 +105,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   registerAuthV2Enroll(app, o.core, o.log);
   registerAppDevices(app, o.core);
   registerAppRequests(app, o.core);
+  registerPortal(app, o.core, o.log);
   registerAppPasskeys(app, o.core);
   return app;
 }

@@ -10,6 +10,7 @@ export type NewUserPolicy = 'enroll' | 'allow' | 'deny';
 export type UserStatus = 'active' | 'disabled';
 export type TokenType = 'totp' | 'hotp';
 export type OtpAlgorithm = 'sha1' | 'sha256' | 'sha512';
+export type EnrollmentApproval = 'open' | 'admin';
 export type TxState = 'pending' | 'allow' | 'deny' | 'timeout' | 'fraud';
 
 export interface IntegrationRow {
@@ -25,6 +26,8 @@ export interface IntegrationRow {
   pushPolicy: PushPolicy;
   /** Accept legacy v1 signatures (no date; duo_unix <= 2.0.3 and /rest/v1). Off unless asked. */
   legacyV1: boolean;
+  /** Portal enrollments: open to whoever holds the link (absent: 'open'), or held for an admin. */
+  enrollmentApproval?: EnrollmentApproval;
   createdAt: number;
   lastUsedAt: number | null;
 }
@@ -182,7 +185,8 @@ export interface PendingPush {
 export interface EnrollTokenRow {
   /** SHA-256 hex of the token; the token itself is only ever in the URL. */
   tokenHash: string;
-  integrationId: string;
+  /** The integration whose preauth made the link; null for a link an admin made. */
+  integrationId: string | null;
   username: string;
   createdAt: number;
   expiresAt: number;
@@ -221,6 +225,38 @@ export interface AdminSessionRow {
   expiresAt: number;
   /** Last re-authentication (password + code) for sensitive actions, or null. */
   reauthAt: number | null;
+}
+
+/** A portal session (cookie __Host-tandem_portal): only the SHA-256 of its id is stored. */
+export interface PortalSessionRow {
+  idHash: string;
+  userId: string;
+  /** From the enrollment link (null: a link an admin made). */
+  integrationId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  /** When the user proved an existing factor in this session (null: not yet). */
+  provedAt: number | null;
+  /** A TOTP seed shown but not yet confirmed by a code, sealed to this session. */
+  pendingTotpSealed: string | null;
+}
+
+export type PendingEnrollmentKind = 'totp' | 'device';
+export type PendingEnrollmentState = 'pending' | 'approved' | 'denied';
+
+/** A portal enrollment held until an admin approves it (not usable for login before). */
+export interface PendingEnrollmentRow {
+  id: string;
+  userId: string;
+  integrationId: string | null;
+  kind: PendingEnrollmentKind;
+  /** TOTP: the confirmed seed, sealed to this row. */
+  secretSealed: string | null;
+  /** TOTP: the first step still acceptable (past the confirming code). */
+  nextCounter: number;
+  state: PendingEnrollmentState;
+  createdAt: number;
+  decidedAt: number | null;
 }
 
 export interface RequestRecordRow {
@@ -410,6 +446,24 @@ export interface Store {
   createEnrollToken(row: EnrollTokenRow): Promise<void>;
   /** Mark used if unused and unexpired; returns the row on success. */
   consumeEnrollToken(tokenHash: string, at: number): Promise<EnrollTokenRow | undefined>;
+  getEnrollToken(tokenHash: string): Promise<EnrollTokenRow | undefined>;
+
+  // ---- portal sessions and held enrollments (ops/portal.ts)
+  createPortalSession(row: PortalSessionRow): Promise<void>;
+  /** The session if it exists and is unexpired at `at`. */
+  getPortalSession(idHash: string, at: number): Promise<PortalSessionRow | undefined>;
+  setPortalProved(idHash: string, at: number): Promise<boolean>;
+  setPortalPendingTotp(idHash: string, sealed: string | null): Promise<boolean>;
+  /** Clears the pending seed only if it is still `sealed`: one confirmation wins. */
+  takePortalPendingTotp(idHash: string, sealed: string): Promise<boolean>;
+  deletePortalSession(idHash: string): Promise<boolean>;
+  createPendingEnrollment(row: PendingEnrollmentRow): Promise<void>;
+  getPendingEnrollment(id: string): Promise<PendingEnrollmentRow | undefined>;
+  /** Held enrollments, oldest first (state 'pending' unless `all`). */
+  listPendingEnrollments(all?: boolean): Promise<PendingEnrollmentRow[]>;
+  /** pending → approved | denied, once; returns the row as it was when this call won. */
+  decidePendingEnrollment(id: string, state: 'approved' | 'denied', at: number): Promise<PendingEnrollmentRow | undefined>;
+  setIntegrationEnrollmentApproval(ikey: string, approval: EnrollmentApproval): Promise<boolean>;
 
   // ---- console administrators and their sessions
   /** Throws StoreConflictError if the name is taken. */

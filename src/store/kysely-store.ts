@@ -8,6 +8,7 @@ import { deviceOps } from './ops/devices.js';
 import { enrollmentOps } from './ops/enrollment.js';
 import { integrationOps } from './ops/integrations.js';
 import { passkeyOps } from './ops/passkeys.js';
+import { portalOps } from './ops/portal.js';
 import { pushOps } from './ops/push.js';
 import { requestOps } from './ops/requests.js';
 import { secretOps } from './ops/secrets.js';
@@ -29,6 +30,7 @@ export function createKyselyStore(ctx: StoreContext): Store {
     ...pushOps(ctx),
     ...secretOps(ctx),
     ...enrollmentOps(ctx),
+    ...portalOps(ctx),
     ...requestOps(ctx),
     ...auditOps(ctx),
     ...adminOps(ctx),

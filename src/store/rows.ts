@@ -47,6 +47,7 @@ export function toIntegration(r: Selectable<IntegrationsTable>): IntegrationRow 
     newUserPolicy: r.new_user_policy as NewUserPolicy,
     pushPolicy: parsePushPolicy(r.push_policy),
     legacyV1: Boolean(r.legacy_v1),
+    enrollmentApproval: r.enrollment_approval === 'admin' ? 'admin' : 'open',
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
   };

@@ -16,6 +16,8 @@ export interface IntegrationsTable {
   /** JSON text of a PushPolicy (default '{}'). */
   push_policy: ColumnType<string, string | undefined, string>;
   legacy_v1: Bool;
+  /** 'open' | 'admin' (migration 0006). */
+  enrollment_approval: ColumnType<string, string | undefined, string>;
   created_at: number;
   last_used_at: number | null;
 }
@@ -133,7 +135,7 @@ export interface ServerSecretsTable {
 
 export interface EnrollTokensTable {
   token_hash: string;
-  integration_id: string;
+  integration_id: string | null;
   username: string;
   created_at: number;
   expires_at: number;
@@ -162,6 +164,28 @@ export interface AdminSessionsTable {
   last_seen_at: number;
   expires_at: number;
   reauth_at: number | null;
+}
+
+export interface PortalSessionsTable {
+  id_hash: string;
+  user_id: string;
+  integration_id: string | null;
+  created_at: number;
+  expires_at: number;
+  proved_at: number | null;
+  pending_totp_sealed: string | null;
+}
+
+export interface PendingEnrollmentsTable {
+  id: string;
+  user_id: string;
+  integration_id: string | null;
+  kind: string;
+  secret_sealed: string | null;
+  next_counter: number;
+  state: string;
+  created_at: number;
+  decided_at: number | null;
 }
 
 export interface RequestRecordsTable {
@@ -216,6 +240,8 @@ export interface Database {
   request_records: RequestRecordsTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadsTable;
+  portal_sessions: PortalSessionsTable;
+  pending_enrollments: PendingEnrollmentsTable;
   admins: AdminsTable;
   admin_sessions: AdminSessionsTable;
 }

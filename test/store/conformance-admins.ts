@@ -101,6 +101,8 @@ export function describeAdminConformance(c: { store(): Store }): void {
       expect(await store.setAdminStatus(a.id, 'active')).toBe(true);
       expect(await store.setAdminStatus(p.id, 'active')).toBe(false);
       expect((await store.getAdmin(p.id))?.status).toBe('pending');
+      expect(await store.setAdminStatus(p.id, 'disabled')).toBe(true);
+      expect(await store.completeAdminSetup(p.setupTokenHash!, T0, 'h', 1)).toBeUndefined();
     });
 
     it('a TOTP step is accepted once, and never an older one; N racing accepts: one wins', async () => {

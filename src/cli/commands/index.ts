@@ -1,5 +1,6 @@
 // The one table of commands: dispatch and every help text are built from it.
 import type { CommandDef } from '../args.js';
+import { adminCommands } from './admin.js';
 import { auditVerifyCommand } from './audit.js';
 import { bypassCommands } from './bypass.js';
 import { certCommands } from './cert.js';
@@ -24,4 +25,5 @@ export const COMMANDS: readonly CommandDef[] = [
   logCommand,
   auditVerifyCommand,
   ...clientCommands,
+  ...adminCommands,
 ];

@@ -102,7 +102,10 @@ export function adminOps(ctx: StoreContext): AdminOps {
 
     async setAdminStatus(id, status) {
       return db.transaction().execute(async (trx) => {
-        const n = changed(await trx.updateTable('admins').set({ status }).where('id', '=', id).where('status', '!=', 'pending').executeTakeFirst());
+        // Only an admin who completed setup can be (re-)enabled; anyone can be disabled.
+        let q = trx.updateTable('admins').set({ status }).where('id', '=', id);
+        if (status === 'active') q = q.where('status', '!=', 'pending');
+        const n = changed(await q.executeTakeFirst());
         if (status === 'disabled') await trx.deleteFrom('admin_sessions').where('admin_id', '=', id).execute();
         return n > 0;
       });

@@ -6,6 +6,7 @@ import { statusPolls } from './0002_status_polls.js';
 import { devicesPush } from './0003_devices_push.js';
 import { passkeys } from './0004_passkeys.js';
 import { admins } from './0005_admins.js';
+import { portal } from './0006_portal.js';
 
 export const sqliteMigrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -13,4 +14,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0003_devices_push': devicesPush,
   '0004_passkeys': passkeys,
   '0005_admins': admins,
+  '0006_portal': portal,
 };

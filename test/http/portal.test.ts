@@ -1,0 +1,303 @@
+// The enrollment portal over fastify.inject: links used once (and never by a GET), CSRF, TOTP
+// saved only after a correct code, proof for enrolled users, admin approval, audit entries and
+// hostile input. The browser test (test/browser/portal.test.ts) drives the same pages in Chromium.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { approveEnrollment, denyEnrollment, listEnrollments, setEnrollmentApproval } from '../../src/core/enrollments.js';
+import { createIntegration } from '../../src/core/integrations.js';
+import { createAdminEnrollLink } from '../../src/core/portal/links.js';
+import { sessionIdHash } from '../../src/core/portal/session.js';
+import { addToken, listTokens } from '../../src/core/tokens.js';
+import { createUser } from '../../src/core/users.js';
+import { call, startHarness, type Creds, type Harness } from '../support/harness.js';
+import { PortalClient, secretOf, totpNow } from '../support/portal-client.js';
+
+let h: Harness;
+let creds: Creds;
+
+beforeEach(async () => {
+  h = await startHarness();
+  const r = await createIntegration(h.deps, { name: 'hosts' });
+  creds = { ikey: r.integration.ikey, skey: r.skey };
+});
+afterEach(async () => h.close());
+
+/** The path of the enroll_portal_url preauth gives an unenrolled user. */
+async function preauthLink(username: string): Promise<string> {
+  const r = await call(h, creds, 'POST', '/auth/v2/preauth', { username });
+  expect(r.body.response?.['result']).toBe('enroll');
+  return new URL(String(r.body.response?.['enroll_portal_url'])).pathname;
+}
+
+async function adminLink(username: string): Promise<string> {
+  return new URL((await createAdminEnrollLink(h.deps, username)).url).pathname;
+}
+
+async function login(username: string, passcode: string): Promise<unknown> {
+  const r = await call(h, creds, 'POST', '/auth/v2/auth', { username, factor: 'passcode', passcode });
+  return r.body.response?.['result'];
+}
+
+/** Adds an authenticator app through the portal; returns its secret. */
+async function addTotp(p: PortalClient): Promise<{ secret: string; confirm: Awaited<ReturnType<PortalClient['post']>> }> {
+  const start = await p.post('/portal/totp');
+  expect(start.status).toBe(200);
+  const secret = secretOf(start.body)!;
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  const confirm = await p.post('/portal/totp/confirm', { code: totpNow(secret, h.clock.now()) });
+  return { secret, confirm };
+}
+
+async function enrollmentReasons(username: string): Promise<string[]> {
+  return (await h.deps.store.queryAudit({ username, event: 'enrollment', limit: 100 })).map((e) => e.reason).reverse();
+}
+
+describe('links', () => {
+  it('a GET shows a Continue form and does not use the link; the POST uses it once', async () => {
+    const path = await preauthLink('alice');
+    const p = new PortalClient(h.app);
+    for (let i = 0; i < 3; i++) {
+      const g = await p.get(path);
+      expect(g.status).toBe(200);
+      expect(g.body).toContain('Continue');
+      expect(g.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(g.headers['x-content-type-options']).toBe('nosniff');
+      expect(g.headers['referrer-policy']).toBe('no-referrer');
+      expect(g.headers['cache-control']).toBe('no-store');
+      expect(g.body).not.toMatch(/<script|style=/i);
+    }
+    const first = await p.post(path, '');
+    expect(first.status).toBe(303);
+    expect(first.headers['location']).toBe('/portal/');
+    const cookie = String(first.headers['set-cookie']);
+    expect(cookie).toMatch(/^__Host-tandem_portal=[A-Za-z0-9_-]{43}; Path=\/; Secure; HttpOnly; SameSite=Strict; Max-Age=900$/);
+    // Only the hash of the session id is stored.
+    expect(await h.deps.store.getPortalSession(p.cookie!, h.clock.now())).toBeUndefined();
+    expect(await h.deps.store.getPortalSession(sessionIdHash(p.cookie!), h.clock.now())).toBeDefined();
+    const homePage = await p.get('/portal/');
+    expect(homePage.status).toBe(200);
+    expect(homePage.body).toContain('alice');
+
+    const other = new PortalClient(h.app);
+    for (const r of [await other.get(path), await other.post(path, '')]) {
+      expect(r.status).toBe(410);
+      expect(r.body).toContain('expired or was already used');
+      expect(r.body).toContain('Log in again to get a new link');
+      expect(r.body).toContain('tandem user enroll-link');
+    }
+    expect(other.cookie).toBeUndefined();
+  });
+
+  it('an unknown or malformed link and an expired one say so', async () => {
+    const p = new PortalClient(h.app);
+    for (const path of ['/portal/enroll/' + 'A'.repeat(43), '/portal/enroll/short', '/portal/enroll/%3Cscript%3E']) {
+      expect((await p.get(path)).status).toBe(410);
+      expect((await p.post(path, '')).status).toBe(410);
+    }
+    const path = await preauthLink('bob');
+    h.clock.offsetMs += (h.deps.settings.enrollLinkSeconds + 1) * 1000;
+    expect((await p.get(path)).status).toBe(410);
+    expect((await p.post(path, '')).status).toBe(410);
+  });
+
+  it('each preauth gives a fresh link; an admin link lasts 7 days', async () => {
+    const a = await preauthLink('carol');
+    const b = await preauthLink('carol');
+    expect(a).not.toBe(b);
+    await createUser(h.deps, 'dave');
+    const before = h.clock.now();
+    const link = await createAdminEnrollLink(h.deps, 'dave');
+    expect(link.expiresAt - before).toBeGreaterThanOrEqual(7 * 86400_000);
+    expect(link.expiresAt - before).toBeLessThan(7 * 86400_000 + 5000);
+    h.clock.offsetMs += 6 * 86400_000;
+    const p = new PortalClient(h.app);
+    expect((await p.enter(new URL(link.url).pathname)).status).toBe(200);
+  });
+
+  it('a session ends after 15 minutes', async () => {
+    const p = new PortalClient(h.app);
+    expect((await p.enter(await preauthLink('erin'))).status).toBe(200);
+    h.clock.offsetMs += 15 * 60_000 + 1000;
+    const r = await p.get('/portal/');
+    expect(r.status).toBe(403);
+    expect(r.body).toContain('Your session has ended');
+  });
+});
+
+describe('CSRF and origin', () => {
+  it('missing or wrong CSRF token, or a cross-site POST: 403 and nothing changes', async () => {
+    const p = new PortalClient(h.app);
+    await p.enter(await preauthLink('frank'));
+    const hash = sessionIdHash(p.cookie!);
+    const wrong = p.csrf!.slice(0, -2) + (p.csrf!.endsWith('AA') ? 'BB' : 'AA');
+    expect((await p.post('/portal/totp', {}, { csrf: null })).status).toBe(403);
+    expect((await p.post('/portal/totp', {}, { csrf: wrong })).status).toBe(403);
+    expect((await p.post('/portal/authenticator', {}, { csrf: null })).status).toBe(403);
+    expect((await p.post('/portal/totp', {}, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    expect((await p.post('/portal/totp', {}, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    expect((await h.deps.store.getPortalSession(hash, h.clock.now()))?.pendingTotpSealed).toBeNull();
+    expect(await h.deps.store.listDevices((await h.deps.store.findUserByName('frank'))!.id)).toEqual([]);
+    // Another session's CSRF token does not work either.
+    const q = new PortalClient(h.app);
+    await q.enter(await preauthLink('frank'));
+    expect((await p.post('/portal/totp', {}, { csrf: q.csrf! })).status).toBe(403);
+    // Without a cookie at all.
+    const none = new PortalClient(h.app);
+    expect((await none.post('/portal/totp', {}, { csrf: p.csrf! })).status).toBe(403);
+  });
+});
+
+describe('authenticator app (TOTP)', () => {
+  it('is saved only after a correct code, and then logs in', async () => {
+    const p = new PortalClient(h.app);
+    await p.enter(await preauthLink('gina'));
+    const start = await p.post('/portal/totp');
+    const secret = secretOf(start.body)!;
+    expect(start.body).toContain('otpauth://totp/');
+    expect(start.body).toContain('src="data:image/svg+xml;base64,');
+    // The seed is not in any cookie, and stored only sealed.
+    expect(String(start.headers['set-cookie'] ?? '')).not.toContain(secret);
+    const row = await h.deps.store.getPortalSession(sessionIdHash(p.cookie!), h.clock.now());
+    expect(row?.pendingTotpSealed).toBeTruthy();
+    expect(row?.pendingTotpSealed).not.toContain(secret);
+
+    const good = totpNow(secret, h.clock.now());
+    const bad = good === '000000' ? '111111' : '000000';
+    const wrong = await p.post('/portal/totp/confirm', { code: bad });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body).toContain('did not match');
+    expect(await listTokens(h.deps, 'gina')).toEqual([]);
+    expect(await login('gina', good)).toBe('deny');
+
+    const ok = await p.post('/portal/totp/confirm', { code: good });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('set up');
+    expect(await listTokens(h.deps, 'gina')).toHaveLength(1);
+    // The confirming code is spent; the next one logs in.
+    expect(await login('gina', good)).toBe('deny');
+    expect(await login('gina', totpNow(secret, h.clock.now(), 1))).toBe('allow');
+    // Confirming again: nothing pending.
+    expect((await p.post('/portal/totp/confirm', { code: totpNow(secret, h.clock.now()) })).status).toBe(409);
+    expect(await enrollmentReasons('gina')).toEqual(expect.arrayContaining(['user_created', 'link_used', 'totp_wrong_code', 'totp_added']));
+  });
+});
+
+describe('proof for an enrolled user', () => {
+  it('refuses to add or remove without proof; a valid code allows it', async () => {
+    await createUser(h.deps, 'hank');
+    const existing = await addToken(h.deps, 'hank', { type: 'totp' });
+    const p = new PortalClient(h.app);
+    const home = await p.enter(await adminLink('hank'));
+    expect(home.body).toContain('First, confirm it is you');
+    const hash = sessionIdHash(p.cookie!);
+
+    for (const path of ['/portal/totp', '/portal/authenticator']) {
+      const r = await p.post(path);
+      expect(r.status).toBe(403);
+      expect(r.body).toContain('enter a code from a device you already have');
+    }
+    expect((await p.post('/portal/remove', { kind: 'token', id: existing.token.tokenId })).status).toBe(403);
+    expect((await h.deps.store.getPortalSession(hash, h.clock.now()))?.pendingTotpSealed).toBeNull();
+    expect(await listTokens(h.deps, 'hank')).toHaveLength(1);
+    expect(await h.deps.store.listDevices((await h.deps.store.findUserByName('hank'))!.id)).toEqual([]);
+
+    const code = totpNow(existing.secret, h.clock.now());
+    expect((await p.post('/portal/prove', { code: code === '000000' ? '111111' : '000000' })).status).toBe(403);
+    expect((await p.post('/portal/prove', { code })).status).toBe(200);
+    // The proving code was spent: it cannot log in afterwards.
+    expect(await login('hank', code)).toBe('deny');
+
+    const { confirm } = await addTotp(p);
+    expect(confirm.status).toBe(200);
+    expect(await listTokens(h.deps, 'hank')).toHaveLength(2);
+    const device = await p.post('/portal/authenticator');
+    expect(device.status).toBe(200);
+    expect(device.body).toMatch(/href="https:\/\/[^"]+\/app\/#activate&#61;[A-Za-z0-9_-]{43}"/);
+    expect((await p.post('/portal/remove', { kind: 'token', id: existing.token.tokenId })).status).toBe(200);
+    expect((await listTokens(h.deps, 'hank')).map((t) => t.tokenId)).not.toContain(existing.token.tokenId);
+    expect(await enrollmentReasons('hank')).toEqual(expect.arrayContaining(['proof_missing', 'proof_failed', 'proof_ok', 'totp_added', 'device_activation_issued', 'token_removed']));
+  });
+
+  it('cannot remove another user’s token', async () => {
+    await createUser(h.deps, 'ivy');
+    const theirs = await addToken(h.deps, 'ivy', { type: 'totp' });
+    const p = new PortalClient(h.app);
+    await p.enter(await preauthLink('jack'));
+    const r = await p.post('/portal/remove', { kind: 'token', id: theirs.token.tokenId });
+    expect(r.status).toBe(403);
+    expect(await listTokens(h.deps, 'ivy')).toHaveLength(1);
+  });
+});
+
+describe('admin approval policy', () => {
+  it('holds the enrollment until approved: not usable for login before', async () => {
+    await setEnrollmentApproval(h.deps, creds.ikey, 'admin');
+    const p = new PortalClient(h.app);
+    await p.enter(await preauthLink('kate'));
+    const { secret, confirm } = await addTotp(p);
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain('administrator must approve');
+    expect(await listTokens(h.deps, 'kate')).toEqual([]);
+    expect(await login('kate', totpNow(secret, h.clock.now(), 1))).toBe('deny');
+
+    const device = await p.post('/portal/authenticator');
+    expect(device.body).toContain('administrator must approve');
+    const held = await listEnrollments(h.deps);
+    expect(held.map((e) => [e.username, e.kind, e.integration])).toEqual([['kate', 'totp', creds.ikey], ['kate', 'device', creds.ikey]]);
+
+    const approved = await approveEnrollment(h.deps, held[0]!.id);
+    expect(approved.tokenId).toBeDefined();
+    await expect(approveEnrollment(h.deps, held[0]!.id)).rejects.toThrow(/no held enrollment/);
+    expect(await login('kate', totpNow(secret, h.clock.now(), 1))).toBe('allow');
+    await denyEnrollment(h.deps, held[1]!.id);
+    expect(await listEnrollments(h.deps)).toEqual([]);
+    expect(await enrollmentReasons('kate')).toEqual(expect.arrayContaining(['totp_held', 'device_held', 'approved', 'denied']));
+  });
+});
+
+describe('hostile input', () => {
+  it('every form field refuses or escapes script tags, 100 KB, bad UTF-8 and NUL', async () => {
+    const p = new PortalClient(h.app);
+    await p.enter(await preauthLink('liam'));
+    const csrf = encodeURIComponent(p.csrf!);
+    const hostile = [
+      encodeURIComponent('<script>alert(1)</script>'),
+      'A'.repeat(100 * 1024),
+      '%FF%FE',
+      '%00123456',
+      encodeURIComponent('"><img src=x onerror=alert(1)>'),
+    ];
+    const forms: Array<[string, string[]]> = [
+      ['/portal/prove', ['code']],
+      ['/portal/totp/confirm', ['code']],
+      ['/portal/remove', ['kind', 'id']],
+      ['/portal/totp', ['extra']],
+    ];
+    await p.post('/portal/totp');
+    for (const [path, fields] of forms) {
+      for (const field of [...fields, 'csrf']) {
+        for (const v of hostile) {
+          const others = fields.filter((f) => f !== field).map((f) => `${f}=1`);
+          const body = [field === 'csrf' ? `csrf=${v}` : `csrf=${csrf}`, field === 'csrf' ? '' : `${field}=${v}`, ...others].filter(Boolean).join('&');
+          const r = await p.post(path, body);
+          expect([400, 403, 409, 413, 422], `${path} ${field}`).toContain(r.status);
+          expect(r.body).not.toContain('<script>alert');
+          expect(r.body).not.toContain('<img src=x');
+        }
+      }
+    }
+    expect(await listTokens(h.deps, 'liam')).toEqual([]);
+    // Raw bad UTF-8 bytes in the body.
+    const raw = await p.post('/portal/prove', Buffer.concat([Buffer.from(`csrf=${csrf}&code=`), Buffer.from([0xc3, 0x28])]));
+    expect(raw.status).toBe(400);
+  });
+
+  it('a hostile username is shown as text', async () => {
+    const name = '<script>alert(1)</script>';
+    const p = new PortalClient(h.app);
+    const path = await preauthLink(name);
+    const home = await p.enter(path);
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(home.body).not.toContain(name);
+  });
+});
