@@ -6,6 +6,7 @@ import { bypassCommands } from './bypass.js';
 import { certCommands } from './cert.js';
 import { clientCommands } from './client.js';
 import { deviceCommands } from './device.js';
+import { enrollmentCommands } from './enrollment.js';
 import { initCommand } from './init.js';
 import { integrationCommands } from './integration.js';
 import { logCommand } from './log.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandDef[] = [
   ...userCommands,
   ...tokenCommands,
   ...deviceCommands,
+  ...enrollmentCommands,
   ...bypassCommands,
   logCommand,
   auditVerifyCommand,

@@ -1,0 +1,56 @@
+// `tandem user enroll-link`, `tandem integration enrollment`, `tandem enrollment list|approve|deny`, in-process.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { holdEnrollment } from '../../src/core/enrollments.js';
+import { openRuntime } from '../../src/server/runtime.js';
+import { tempData, type TempData } from './run-cli.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+let t: TempData;
+beforeEach(async () => {
+  t = tempData();
+  expect((await t.run(['init'])).code).toBe(0);
+  expect((await t.run(['user', 'create', 'alice'])).code).toBe(0);
+});
+afterEach(() => t.cleanup());
+
+it('enroll-link prints a one-time portal link, 7 days by default or --valid-secs', async () => {
+  const r = await t.run(['user', 'enroll-link', 'alice']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^https:\/\/\S+\/portal\/enroll\/[A-Za-z0-9_-]{43}$/m);
+  const j = await t.json<{ url: string; expiresAt: number | string }>(['user', 'enroll-link', 'alice', '--valid-secs', '3600']);
+  const left = new Date(j.expiresAt).getTime() - Date.now();
+  expect(left).toBeGreaterThan(3590_000);
+  expect(left).toBeLessThanOrEqual(3600_000);
+  expect((await t.run(['user', 'enroll-link', 'nobody'])).code).not.toBe(0);
+});
+
+it('integration enrollment sets the policy; held enrollments are listed, approved once, denied', async () => {
+  const integ = await t.json<{ ikey: string }>(['integration', 'create', '--name', 'hosts']);
+  expect((await t.run(['integration', 'enrollment', integ.ikey, 'admin'])).code).toBe(0);
+  expect((await t.run(['integration', 'enrollment', integ.ikey, 'maybe'])).code).not.toBe(0);
+  const rt = await openRuntime({ dataDir: t.data, env: t.env, log: quiet });
+  let ids: string[];
+  try {
+    const user = (await rt.deps.store.findUserByName('alice'))!;
+    ids = [
+      await holdEnrollment(rt.deps, { userId: user.id, integrationId: null, kind: 'totp', seed: Buffer.alloc(20, 1), nextCounter: 0 }),
+      await holdEnrollment(rt.deps, { userId: user.id, integrationId: null, kind: 'device', seed: null, nextCounter: 0 }),
+    ];
+  } finally {
+    await rt.close();
+  }
+  const list = await t.json<Array<{ id: string; username: string; kind: string }>>(['enrollment', 'list']);
+  expect(list.map((e) => [e.id, e.username, e.kind])).toEqual([[ids[0], 'alice', 'totp'], [ids[1], 'alice', 'device']]);
+  const a = await t.run(['enrollment', 'approve', ids[0]!]);
+  expect(a.code).toBe(0);
+  expect(a.stdout).toContain('now works');
+  expect((await t.run(['enrollment', 'approve', ids[0]!])).code).not.toBe(0);
+  const d = await t.run(['enrollment', 'approve', ids[1]!]);
+  expect(d.stdout).toMatch(/\/app\/#activate=[A-Za-z0-9_-]{43}/);
+  expect((await t.json<unknown[]>(['enrollment', 'list']))).toEqual([]);
+  const tokens = await t.json<{ tokens: unknown[] }>(['user', 'show', 'alice']);
+  expect(tokens.tokens).toHaveLength(1);
+  const log = await t.json<Array<{ event: string; reason: string }>>(['log', '--admin', '--limit', '100']);
+  expect(log.filter((e) => e.event === 'enrollment').map((e) => e.reason)).toEqual(expect.arrayContaining(['policy_set', 'approved']));
+});
