@@ -12,6 +12,8 @@ import { certificateExpiryWarning } from './cert-expiry.js';
 import { ensureDataDir } from './bootstrap.js';
 import type { ServerLogger } from './logger.js';
 import { openRuntime, systemClock, systemRandom, type Runtime } from './runtime.js';
+import { consoleListen } from '../core/admins.js';
+import { startConsole, type RunningConsole } from './console/listen.js';
 
 /** Settled transactions and request records are kept this long for auth_status and forensics. */
 const KEEP_SETTLED_MS = 10 * 60_000;
@@ -28,6 +30,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   url: string;
+  /** The admin console's URL (its own listener). */
+  consoleUrl: string;
   runtime: Runtime;
   close(): Promise<void>;
 }
@@ -39,10 +43,15 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const runtime = await openRuntime({ dataDir: o.dataDir, env: o.env, overrides: o.overrides ?? {}, log: o.log });
   const { deps, core, paths } = runtime;
   const s = deps.settings;
-  const app = buildApp({ core, log: o.log, tls: { key: readFileSync(paths.serverKey, 'utf8'), cert: readFileSync(paths.serverCert, 'utf8') } });
+  const tls = { key: readFileSync(paths.serverKey, 'utf8'), cert: readFileSync(paths.serverCert, 'utf8') };
+  const app = buildApp({ core, log: o.log, tls });
+  let adminConsole: RunningConsole;
   try {
     await app.listen({ host: s.listen.host, port: s.listen.port });
+    // The admin console: its own listener, so its own origin (resolved before port 0 is replaced).
+    adminConsole = await startConsole({ core, log: o.log, tls, caCert: paths.caCert, at: consoleListen(s) });
   } catch (e) {
+    await app.close();
     await runtime.close();
     throw e;
   }
@@ -84,16 +93,20 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   every(DAY_MS, checkCert);
 
   o.log.info('tandem serve listening', { url, node: s.nodeId, store: deps.store.backend });
+  o.log.info('admin console listening', { url: adminConsole.url });
   o.say(`Tandem is listening on ${url}`);
+  o.say(`Admin console: ${adminConsole.url}   (first admin: npx tandem admin create NAME)`);
   o.say(`Clients trust this server with: cafile = ${paths.caCert}`);
   o.say(`API host names in the certificate: ${s.hosts.join(', ')}`);
   o.say(`Next: npx tandem integration create --name my-hosts   (prints a ready-to-paste client config)`);
 
   return {
     url,
+    consoleUrl: adminConsole.url,
     runtime,
     async close() {
       for (const t of timers) clearInterval(t);
+      await adminConsole.close();
       await app.close();
       await runtime.close();
     },

@@ -1,57 +1,13 @@
 // `tandem integration …`: the ikey/skey pairs hosts sign their requests with.
 import { createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setPushPolicy, showIntegration, showPushPolicy, type PushPolicyView } from '../../core/integrations.js';
 import type { PushPolicy } from '../../store/contract.js';
-import type { Settings } from '../../config/settings.js';
 import type { CommandDef } from '../args.js';
 import { cell, keyValues, safe, table, when } from '../output.js';
+import { apiHost, clientConfigBlock, DUO_UNIX_MAX_LINE_BYTES, LEGACY_V1_WARNING } from '../../core/client-config.js';
+
+export { apiHost, clientConfigBlock, DUO_UNIX_MAX_LINE_BYTES, LEGACY_V1_WARNING };
 
 const IKEY = { name: 'IKEY', description: 'the integration key (DI…)' } as const;
-
-/** What clients put in `host =`: the first configured name, with the port unless it is 443. */
-export function apiHost(settings: Pick<Settings, 'hosts' | 'listen'>): string {
-  const name = settings.hosts[0] ?? 'localhost';
-  const host = name.includes(':') ? `[${name}]` : name;
-  return settings.listen.port === 443 ? host : `${host}:${settings.listen.port}`;
-}
-
-/** duo_unix 1.11.3 reads its config with fgets into 200 bytes: a longer line is split in two. */
-export const DUO_UNIX_MAX_LINE_BYTES = 198;
-
-/** `s` cut (at a character boundary) to at most `max` UTF-8 bytes, with … when cut. */
-function fitBytes(s: string, max: number): string {
-  if (Buffer.byteLength(s) <= max) return s;
-  let out = '';
-  for (const ch of s) {
-    if (Buffer.byteLength(out + ch + '…') > max) break;
-    out += ch;
-  }
-  return out + '…';
-}
-
-/**
- * The `[duo]` section for the hosts' pam_duo.conf / login_duo.conf. duo_unix 1.11.3 stops
- * reading at the first bad line and then applies the failmode parsed so far (default: safe, which
- * lets everyone in), so `failmode = secure` comes first, every line parses and fits its 200-byte
- * line buffer, and the block must replace the packaged file rather than be added to it (the
- * packaged `failmode = safe` and empty `ikey =` would win, being later).
- */
-export function clientConfigBlock(o: { name: string; ikey: string; skey: string; host: string; cafile: string }): string {
-  return [
-    '[duo]',
-    `; Tandem integration "${fitBytes(safe(o.name), 120)}": replace the whole file with this block.`,
-    '; Debian/Ubuntu packages: /etc/security/pam_duo.conf and /etc/security/login_duo.conf; upstream builds: /etc/duo/',
-    '; Mode 0600; pam_duo.conf owned by root, login_duo.conf by the user login_duo reads it as (Debian: sshd).',
-    'failmode = secure',
-    `ikey = ${o.ikey}`,
-    `skey = ${o.skey}`,
-    `host = ${o.host}`,
-    `cafile = ${o.cafile}`,
-  ].join('\n');
-}
-
-/** One line, printed whenever an integration accepts legacy v1 signatures. */
-export const LEGACY_V1_WARNING =
-  'Legacy v1 signatures sign no date, so a captured request can be replayed forever; only Debian/Ubuntu\'s login-duo/libpam-duo 1.11.3 (duo_unix 2.0.3 and older) need them.';
 
 function policyLines(v: PushPolicyView): string {
   const from = (k: keyof PushPolicy): string => (v.policy[k] === undefined ? ' (site default)' : '');

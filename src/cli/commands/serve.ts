@@ -26,16 +26,20 @@ function stopRequested(signal: AbortSignal | undefined): Promise<string> {
 export const serveCommand: CommandDef = {
   path: ['serve'],
   summary: 'Run the server (creates the data directory first if needed); stops on SIGINT/SIGTERM',
-  flags: [{ name: 'listen', kind: 'string', value: 'ADDR:PORT', description: 'address and port to listen on, e.g. 0.0.0.0:8443 or [::]:8443 (overrides the listen setting)' }],
+  flags: [
+    { name: 'listen', kind: 'string', value: 'ADDR:PORT', description: 'address and port to listen on, e.g. 0.0.0.0:8443 or [::]:8443 (overrides the listen setting)' },
+    { name: 'console-listen', kind: 'string', value: 'ADDR:PORT', description: 'address and port of the admin console (default: the listen address, the next port)' },
+  ],
   async run(ctx) {
     const dataDir = ctx.dataDir();
     const listen = ctx.str('listen');
-    const overrides = listen !== undefined ? { listen } : {};
+    const consoleListen = ctx.str('console-listen');
+    const overrides = { ...(listen !== undefined ? { listen } : {}), ...(consoleListen !== undefined ? { consoleListen } : {}) };
     // Validates the configuration up front and gives the server log its level.
     const settings = loadSettings({ dataDir, env: ctx.io.env, overrides });
     const log = createLogger(settings.logLevel, () => Date.now(), (line) => ctx.io.stderr.write(line));
     const server = await serve({ dataDir, env: ctx.io.env, overrides, log, say: ctx.json ? () => undefined : (line) => ctx.out(line) });
-    if (ctx.json) ctx.printJson({ url: server.url, cafile: server.runtime.paths.caCert, hosts: server.runtime.deps.settings.hosts });
+    if (ctx.json) ctx.printJson({ url: server.url, consoleUrl: server.consoleUrl, cafile: server.runtime.paths.caCert, hosts: server.runtime.deps.settings.hosts });
     const why = await stopRequested(ctx.io.signal);
     log.info('tandem serve stopping', { reason: why });
     await server.close();

@@ -1,0 +1,158 @@
+// Integrations: list, create (the skey and ready-to-paste client configs shown once — the same
+// text `tandem integration create` prints), rotate an skey (re-authentication; shown once), and
+// the push policy form (the same core function as `tandem integration policy`).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { apiHost, clientConfigBlock, LEGACY_V1_WARNING, tandemClientConfigBlock, TANDEM_CLIENT_CONFIGS } from '../../../core/client-config.js';
+import { createIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setPushPolicy, showIntegration, showPushPolicy, type IntegrationView } from '../../../core/integrations.js';
+import type { Core } from '../../../core/service.js';
+import type { PushPolicy } from '../../../store/contract.js';
+import { ConsoleRefusal, field } from '../form.js';
+import { requireReauth } from '../reauth.js';
+import { html, type Html, when } from '../render.js';
+import { guard, signedIn, type Signed } from '../session.js';
+import { csrfField, page, reauthFields } from './layout.js';
+
+const sendHtml = (reply: FastifyReply, h: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(h.toString());
+const integrationUrl = (ikey: string, done?: string): string => `/console/integration?ikey=${encodeURIComponent(ikey)}${done ? `&done=${done}` : ''}`;
+
+function listPage(s: Signed, list: IntegrationView[]): Html {
+  return page({
+    title: 'Integrations',
+    signed: s,
+    body: html`<table><thead><tr><th>Name</th><th>ikey</th><th>New-user policy</th><th>Legacy v1</th><th>Created</th><th>Last used</th></tr></thead><tbody>
+${list.map((i) => html`<tr><td><a href="${integrationUrl(i.ikey)}">${i.name}</a></td><td>${i.ikey}</td><td>${i.newUserPolicy}</td><td>${i.legacyV1 ? 'yes' : 'no'}</td><td>${when(i.createdAt)}</td><td>${when(i.lastUsedAt)}</td></tr>`)}
+</tbody></table>
+${list.length === 0 ? html`<p class="muted">No integrations yet.</p>` : ''}
+<form method="post" action="/console/integrations/create"><fieldset><legend>New integration</legend>${csrfField(s)}
+<label>Name (for the hosts that will use it) <input type="text" name="name" maxlength="100" required></label>
+<label>Users Tandem does not know <select name="new_user_policy"><option value="enroll">enroll (send them the enrollment link)</option><option value="allow">allow</option><option value="deny">deny</option></select></label>
+<label><input type="checkbox" name="legacy_v1" value="yes"> Also accept legacy v1 signatures (Debian/Ubuntu login-duo/libpam-duo 1.11.3 only)</label>
+<p><button type="submit">Create integration</button></p></fieldset></form>`,
+  });
+}
+
+function configsHtml(o: { name: string; ikey: string; skey: string; host: string; cafile: string }): Html {
+  return html`<h2>login_duo / pam_duo (stock duo_unix)</h2>
+<pre data-copy>${clientConfigBlock(o)}</pre>
+<h2>pam_tandem / login_tandem (${TANDEM_CLIENT_CONFIGS.pam}, ${TANDEM_CLIENT_CONFIGS.login})</h2>
+<pre data-copy>${tandemClientConfigBlock(o)}</pre>
+<p>Copy ${o.cafile} to each host and point cafile at the copy if the path differs there.</p>`;
+}
+
+async function detailPage(s: Signed, ikey: string, o: { notice?: string | null; body?: Html } = {}): Promise<Html> {
+  const i = await showIntegration(s.deps, ikey);
+  const p = await showPushPolicy(s.deps, ikey);
+  const e = p.effective;
+  const def = (k: keyof PushPolicy): string => (p.policy[k] === undefined ? ' (site default)' : '');
+  const opt = (name: string, values: string[], current: string) =>
+    html`<select name="${name}"><option value="">keep</option>${values.map((v) => html`<option value="${v}"${v === current ? html` selected` : ''}>${v}</option>`)}</select>`;
+  return page({
+    title: `Integration ${i.name}`,
+    signed: s,
+    notice: o.notice ?? null,
+    body: html`<p><a href="/console/integrations">← Integrations</a></p>
+${o.body ?? ''}
+<table><tbody>
+<tr><th>Name</th><td>${i.name}</td></tr><tr><th>ikey</th><td>${i.ikey}</td></tr>
+<tr><th>API host</th><td>${apiHost(s.deps.settings)}</td></tr>
+<tr><th>New-user policy</th><td>${i.newUserPolicy}</td></tr>
+<tr><th>Legacy v1</th><td>${i.legacyV1 ? 'yes' : 'no'}</td></tr>
+<tr><th>Created</th><td>${when(i.createdAt)}</td></tr><tr><th>Last used</th><td>${when(i.lastUsedAt)}</td></tr>
+<tr><th>Previous skey valid until</th><td>${when(i.previousSkeyValidUntil)}</td></tr>
+</tbody></table>
+${i.legacyV1 ? html`<p class="error">${LEGACY_V1_WARNING}</p>` : ''}
+<h2>Push policy</h2>
+<form method="post" action="/console/integration/policy"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
+<label>Verified push (number matching): ${e.verifiedPush}${def('verifiedPush')} ${opt('verified_push', ['off', 'required'], '')}</label>
+<label>Max pending pushes per user: ${e.maxPending}${def('maxPending')} <input type="number" name="max_pending" min="1" max="100"></label>
+<label>Denial threshold: ${e.denialThreshold}${def('denialThreshold')} <input type="number" name="denial_threshold" min="1" max="1000"></label>
+<label>Cooldown (seconds): ${e.cooldownSeconds}${def('cooldownSeconds')} <input type="number" name="cooldown_secs" min="1" max="2592000"></label>
+<label>Fraud reports lock the user: ${e.fraudLocks ? 'yes' : 'no'}${def('fraudLocks')} ${opt('fraud_locks', ['yes', 'no'], '')}</label>
+<label>Approval needs: ${e.approvalAuth}${def('approvalAuth')} ${opt('approval', ['device-key', 'passkey'], '')}</label>
+<p><button type="submit">Save policy</button></p></fieldset></form>
+<h2>Rotate the skey</h2>
+<form method="post" action="/console/integration/rotate" data-confirm="Give this integration a new skey?"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
+<p>The previous skey keeps working for ${Math.round(s.deps.settings.skeyOverlapSeconds / 3600)} hours after rotating.</p>
+${reauthFields()}
+<p><button type="submit" class="danger">Rotate skey</button></p></fieldset></form>`,
+  });
+}
+
+function policyChanges(s: Signed): PushPolicy {
+  const c: PushPolicy = {};
+  const f = (k: string) => field(s.form, k).trim();
+  const num = (k: string): number | undefined => {
+    const v = f(k);
+    if (v === '') return undefined;
+    if (!/^[0-9]{1,9}$/.test(v)) throw new ConsoleRefusal(400, 'Numbers only in the policy fields.');
+    return Number(v);
+  };
+  const vp = f('verified_push');
+  if (vp !== '') c.verifiedPush = vp as 'off' | 'required';
+  const mp = num('max_pending');
+  if (mp !== undefined) c.maxPending = mp;
+  const dt = num('denial_threshold');
+  if (dt !== undefined) c.denialThreshold = dt;
+  const cd = num('cooldown_secs');
+  if (cd !== undefined) c.cooldownSeconds = cd;
+  const fl = f('fraud_locks');
+  if (fl !== '') {
+    if (fl !== 'yes' && fl !== 'no') throw new ConsoleRefusal(400, 'Fraud locks must be yes or no.');
+    c.fraudLocks = fl === 'yes';
+  }
+  const ap = f('approval');
+  if (ap !== '') c.approvalAuth = ap as 'device-key' | 'passkey';
+  return c; // setPushPolicy validates every value
+}
+
+export function registerIntegrations(app: FastifyInstance, core: Core, caCert: string): void {
+  app.register(async (scope) => {
+    scope.addHook('preHandler', guard(core));
+
+    scope.get('/console/integrations', async (request, reply) => {
+      const s = signedIn(request);
+      return sendHtml(reply, listPage(s, await listIntegrations(s.deps)));
+    });
+
+    scope.get<{ Querystring: { ikey?: string; done?: string } }>('/console/integration', async (request, reply) => {
+      const s = signedIn(request);
+      return sendHtml(reply, await detailPage(s, String(request.query.ikey ?? ''), { notice: request.query.done === 'policy' ? 'Push policy saved.' : null }));
+    });
+
+    scope.post('/console/integrations/create', async (request, reply) => {
+      const s = signedIn(request);
+      const legacy = field(s.form, 'legacy_v1');
+      if (legacy !== '' && legacy !== 'yes') throw new ConsoleRefusal(400, 'Legacy v1 is a yes/no choice.');
+      const { integration, skey } = await createIntegration(s.deps, {
+        name: field(s.form, 'name'),
+        newUserPolicy: parseNewUserPolicy(field(s.form, 'new_user_policy') || 'enroll'),
+        legacyV1: legacy === 'yes',
+      });
+      const cfg = { name: integration.name, ikey: integration.ikey, skey, host: apiHost(s.deps.settings), cafile: caCert };
+      return sendHtml(reply, await detailPage(s, integration.ikey, {
+        notice: 'Integration created.',
+        body: html`<div class="secret"><p>The skey is shown only now: <code>${skey}</code></p>${configsHtml(cfg)}</div>`,
+      }));
+    });
+
+    scope.post('/console/integration/rotate', async (request, reply) => {
+      const s = signedIn(request);
+      const ikey = field(s.form, 'ikey');
+      const i = await showIntegration(s.deps, ikey); // unknown: "not found", not a re-auth prompt
+      await requireReauth(s);
+      const r = await rotateSkey(s.deps, ikey);
+      const cfg = { name: i.name, ikey, skey: r.skey, host: apiHost(s.deps.settings), cafile: caCert };
+      return sendHtml(reply, await detailPage(s, ikey, {
+        notice: 'New skey made.',
+        body: html`<div class="secret"><p>The new skey, shown only now: <code>${r.skey}</code>. The previous one keeps working until ${when(r.previousValidUntil)}; update "skey =" on every host before then.</p>${configsHtml(cfg)}</div>`,
+      }));
+    });
+
+    scope.post('/console/integration/policy', async (request, reply) => {
+      const s = signedIn(request);
+      const ikey = field(s.form, 'ikey');
+      await setPushPolicy(s.deps, ikey, policyChanges(s));
+      return reply.code(303).header('location', integrationUrl(ikey, 'policy')).send();
+    });
+  });
+}

@@ -1,0 +1,155 @@
+// Users: the list with search and status, creating users, and a user's page with every action
+// the CLI has on them (unlock, disable/enable, delete, tokens, devices, bypass codes). Each action
+// calls the same core function as the CLI, with the admin as the audit entry's actor.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { clearBypassCodes, createBypassCodes, listBypassCodes } from '../../../core/bypass.js';
+import { listDevices, removeDevice } from '../../../core/devices.js';
+import type { Core } from '../../../core/service.js';
+import { listTokens, removeToken } from '../../../core/tokens.js';
+import { createUser, deleteUser, listUsers, setUserEnabled, showUser, unlockUser, type UserView } from '../../../core/users.js';
+import { ConsoleRefusal, field } from '../form.js';
+import { requireReauth } from '../reauth.js';
+import { html, type Html, when } from '../render.js';
+import { guard, signedIn, type Signed } from '../session.js';
+import { actionForm, csrfField, page, reauthFields } from './layout.js';
+
+/** Notices after an action, by key: the redirect carries a key, never text. */
+const DONE: Record<string, string> = {
+  created: 'User created.',
+  unlocked: 'User unlocked.',
+  disabled: 'User disabled.',
+  enabled: 'User enabled.',
+  deleted: 'User deleted.',
+  token_removed: 'Token removed.',
+  device_removed: 'Device removed.',
+  bypass_cleared: 'Bypass codes removed.',
+};
+
+const userUrl = (name: string, done?: string): string => `/console/user?name=${encodeURIComponent(name)}${done ? `&done=${done}` : ''}`;
+const sendHtml = (reply: FastifyReply, h: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(h.toString());
+const statusOf = (u: UserView): string => (u.status === 'locked out' ? 'locked' : u.status);
+
+function intField(s: Signed, name: string, fallback: number): number {
+  const v = field(s.form, name).trim();
+  if (v === '') return fallback;
+  if (!/^[0-9]{1,9}$/.test(v)) throw new ConsoleRefusal(400, `${name} must be a whole number.`);
+  return Number(v);
+}
+
+function usersPage(s: Signed, users: UserView[], q: string, notice: string | null): Html {
+  const needle = q.toLowerCase();
+  const shown = needle === '' ? users : users.filter((u) => [u.username, ...u.aliases].some((n) => n.toLowerCase().includes(needle)));
+  return page({
+    title: 'Users',
+    signed: s,
+    notice,
+    body: html`<form method="get" action="/console/users"><label>Search <input type="search" name="q" value="${q}" maxlength="100"></label> <button type="submit">Search</button></form>
+<table><thead><tr><th>User</th><th>Aliases</th><th>Status</th><th>Failures</th><th>Last login</th></tr></thead><tbody>
+${shown.map((u) => html`<tr><td><a href="${userUrl(u.username)}">${u.username}</a></td><td>${u.aliases.join(', ')}</td><td class="status-${statusOf(u)}">${statusOf(u)}</td><td>${u.failures}</td><td>${when(u.lastLoginAt)}</td></tr>`)}
+</tbody></table>
+${shown.length === 0 ? html`<p class="muted">No users${q ? ' match' : ''}.</p>` : ''}
+<form method="post" action="/console/users/create"><fieldset><legend>New user</legend>${csrfField(s)}
+<label>Username <input type="text" name="username" maxlength="100" required></label>
+<label>Aliases (comma-separated, optional) <input type="text" name="aliases" maxlength="1000"></label>
+<p><button type="submit">Create user</button></p></fieldset></form>`,
+  });
+}
+
+async function userPage(s: Signed, name: string, o: { notice?: string | null; codes?: string[] } = {}): Promise<Html> {
+  const u = await showUser(s.deps, name);
+  const [tokens, devices, bypass] = await Promise.all([listTokens(s.deps, name), listDevices(s.deps, name), listBypassCodes(s.deps, name)]);
+  const n = { name: u.username };
+  return page({
+    title: `User ${u.username}`,
+    signed: s,
+    notice: o.notice ?? null,
+    body: html`<p><a href="/console/users">← Users</a></p>
+<table><tbody>
+<tr><th>Username</th><td>${u.username}</td></tr>
+<tr><th>User id</th><td>${u.userId}</td></tr>
+<tr><th>Aliases</th><td>${u.aliases.join(', ') || '—'}</td></tr>
+<tr><th>Status</th><td class="status-${statusOf(u)}">${statusOf(u)}${bypass.length ? ' (has bypass codes)' : ''}</td></tr>
+<tr><th>Failures</th><td>${u.failures}</td></tr>
+<tr><th>Locked until</th><td>${when(u.lockedUntil)}</td></tr>
+<tr><th>Created</th><td>${when(u.createdAt)}</td></tr>
+<tr><th>Last login</th><td>${when(u.lastLoginAt)}</td></tr>
+</tbody></table>
+<p>${actionForm(s, '/console/user/unlock', 'Unlock', n)}
+${u.status === 'disabled' ? actionForm(s, '/console/user/enable', 'Enable', n) : actionForm(s, '/console/user/disable', 'Disable', n, { confirm: 'Disable this user? Every login will be denied.' })}</p>
+
+<h2>Tokens</h2>
+${tokens.length === 0 ? html`<p class="muted">None.</p>` : html`<table><thead><tr><th>Token</th><th>Type</th><th>Digits</th><th>Created</th><th></th></tr></thead><tbody>
+${tokens.map((t) => html`<tr><td>${t.tokenId}</td><td>${t.type}</td><td>${t.digits}</td><td>${when(t.createdAt)}</td><td>${actionForm(s, '/console/user/token/remove', 'Remove', { ...n, token: t.tokenId }, { confirm: 'Remove this token?' })}</td></tr>`)}
+</tbody></table>`}
+
+<h2>Devices</h2>
+${devices.length === 0 ? html`<p class="muted">None.</p>` : html`<table><thead><tr><th>Device</th><th>Name</th><th>Created</th><th>Last seen</th><th></th></tr></thead><tbody>
+${devices.map((d) => html`<tr><td>${d.deviceId}</td><td>${d.name}</td><td>${when(d.createdAt)}</td><td>${when(d.lastSeenAt)}</td><td>${actionForm(s, '/console/user/device/remove', 'Remove', { ...n, device: d.deviceId }, { confirm: 'Remove this device?' })}</td></tr>`)}
+</tbody></table>`}
+
+<h2>Bypass codes</h2>
+${o.codes ? html`<div class="secret"><p>New bypass codes for ${u.username}, shown only now:</p><pre data-copy>${o.codes.join('\n')}</pre></div>` : ''}
+<p>${bypass.length} code${bypass.length === 1 ? '' : 's'} on file.${bypass.length ? html` ${actionForm(s, '/console/user/bypass/clear', 'Remove all', n, { confirm: 'Remove all bypass codes?' })}` : ''}</p>
+<form method="post" action="/console/user/bypass/create"><fieldset><legend>New bypass codes</legend>${csrfField(s)}<input type="hidden" name="name" value="${u.username}">
+<label>How many (1–10) <input type="number" name="count" value="1" min="1" max="10"></label>
+<label>Uses each (0: unlimited) <input type="number" name="uses" value="1" min="0" max="1000"></label>
+<label>Valid for seconds (0: no expiry) <input type="number" name="valid_secs" value="0" min="0"></label>
+<p><button type="submit">Create</button></p></fieldset></form>
+
+<h2>Delete</h2>
+<form method="post" action="/console/user/delete" data-confirm="Delete this user with their aliases, tokens, devices and bypass codes?"><fieldset>${csrfField(s)}<input type="hidden" name="name" value="${u.username}">
+${reauthFields()}
+<p><button type="submit" class="danger">Delete user</button></p></fieldset></form>`,
+  });
+}
+
+export function registerUsers(app: FastifyInstance, core: Core): void {
+  app.register(async (scope) => {
+    scope.addHook('preHandler', guard(core));
+
+    scope.get<{ Querystring: { q?: string; done?: string } }>('/console/users', async (request, reply) => {
+      const s = signedIn(request);
+      const q = typeof request.query.q === 'string' ? request.query.q.slice(0, 100) : '';
+      return sendHtml(reply, usersPage(s, await listUsers(s.deps), q, DONE[request.query.done ?? ''] ?? null));
+    });
+
+    scope.get<{ Querystring: { name?: string; done?: string } }>('/console/user', async (request, reply) => {
+      const s = signedIn(request);
+      return sendHtml(reply, await userPage(s, String(request.query.name ?? ''), { notice: DONE[request.query.done ?? ''] ?? null }));
+    });
+
+    scope.post('/console/users/create', async (request, reply) => {
+      const s = signedIn(request);
+      const aliases = field(s.form, 'aliases').split(',').map((a) => a.trim()).filter((a) => a !== '');
+      const u = await createUser(s.deps, field(s.form, 'username'), aliases);
+      return reply.code(303).header('location', userUrl(u.username, 'created')).send();
+    });
+
+    const simple = (path: string, done: string, act: (s: Signed, name: string) => Promise<unknown>, next: 'user' | 'users' = 'user') => {
+      scope.post(path, async (request, reply) => {
+        const s = signedIn(request);
+        const name = field(s.form, 'name');
+        await act(s, name);
+        return reply.code(303).header('location', next === 'user' ? userUrl(name, done) : `/console/users?done=${done}`).send();
+      });
+    };
+    simple('/console/user/unlock', 'unlocked', (s, name) => unlockUser(s.deps, name));
+    simple('/console/user/disable', 'disabled', (s, name) => setUserEnabled(s.deps, name, false));
+    simple('/console/user/enable', 'enabled', (s, name) => setUserEnabled(s.deps, name, true));
+    simple('/console/user/token/remove', 'token_removed', (s, name) => removeToken(s.deps, name, field(s.form, 'token')));
+    simple('/console/user/device/remove', 'device_removed', (s, name) => removeDevice(s.deps, name, field(s.form, 'device')));
+    simple('/console/user/bypass/clear', 'bypass_cleared', (s, name) => clearBypassCodes(s.deps, name));
+    simple('/console/user/delete', 'deleted', async (s, name) => {
+      await showUser(s.deps, name); // an unknown user is "not found", not a re-auth prompt
+      await requireReauth(s);
+      await deleteUser(s.deps, name);
+    }, 'users');
+
+    scope.post('/console/user/bypass/create', async (request, reply) => {
+      const s = signedIn(request);
+      const name = field(s.form, 'name');
+      const r = await createBypassCodes(s.deps, name, { count: intField(s, 'count', 1), uses: intField(s, 'uses', 1), validSecs: intField(s, 'valid_secs', 0) });
+      return sendHtml(reply, await userPage(s, name, { notice: 'Bypass codes created.', codes: r.codes }));
+    });
+  });
+}
