@@ -134,8 +134,14 @@ describe('CSRF and origin', () => {
     expect((await p.post('/portal/authenticator', {}, { csrf: null })).status).toBe(403);
     expect((await p.post('/portal/totp', {}, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
     expect((await p.post('/portal/totp', {}, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    expect((await p.post('/portal/totp', {}, { headers: { origin: 'null' } })).status).toBe(403);
+    expect((await p.post('/portal/totp', {}, { headers: { origin: 'null', 'sec-fetch-site': 'same-site' } })).status).toBe(403);
+    expect((await p.post('/portal/totp', {}, { headers: { origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' } })).status).toBe(403);
     expect((await h.deps.store.getPortalSession(hash, h.clock.now()))?.pendingTotpSealed).toBeNull();
     expect(await h.deps.store.listDevices((await h.deps.store.findUserByName('frank'))!.id)).toEqual([]);
+    // Under Referrer-Policy no-referrer a browser's same-origin form POST says `Origin: null`
+    // with Sec-Fetch-Site: same-origin: accepted.
+    expect((await p.post('/portal/totp', {}, { headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
     // Another session's CSRF token does not work either.
     const q = new PortalClient(h.app);
     await q.enter(await preauthLink('frank'));

@@ -44,17 +44,20 @@ export function sessionCookie(request: FastifyRequest): string | undefined {
 }
 
 /**
- * A browser says where a POST comes from (Origin, Sec-Fetch-Site); one from another site is
- * refused whatever else it carries. Requests without those headers (old browsers, tests) rely on
- * SameSite=Strict and the CSRF token.
+ * A browser says where a POST comes from (Sec-Fetch-Site, Origin); one from another site is
+ * refused whatever else it carries. The portal's pages are served with Referrer-Policy
+ * no-referrer, under which browsers send `Origin: null` even on a same-origin form POST: that is
+ * accepted only with Sec-Fetch-Site: same-origin. A real Origin must be this host. Requests with
+ * neither header (old browsers, tests) rely on SameSite=Strict and the CSRF token.
  */
 export function crossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return true;
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
   const origin = request.headers.origin;
   if (typeof origin !== 'string') return false;
+  if (origin === 'null') return site !== 'same-origin';
   const host = request.headers.host;
-  return origin === 'null' || typeof host !== 'string' || origin !== `https://${host}`;
+  return typeof host !== 'string' || origin !== `https://${host}`;
 }
 
 export class BadForm extends Error {}

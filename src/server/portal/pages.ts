@@ -6,7 +6,7 @@ import { html, type Html } from './html.js';
 export const NEW_LINK_HELP = 'Log in again to get a new link, or ask your administrator for a new one (tandem user enroll-link).';
 
 function layout(title: string, body: Html): string {
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><title>${title} · Tandem</title><link rel="stylesheet" href="/portal/portal.css"></head><body><header><p>Tandem two-factor authentication</p></header><main>${body}</main></body></html>`.text}`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><title>${title} · Tandem</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/portal/portal.css"></head><body><header><p>Tandem two-factor authentication</p></header><main>${body}</main></body></html>`.text}`;
 }
 
 const csrfField = (csrf: string): Html => html`<input type="hidden" name="csrf" value="${csrf}">`;
