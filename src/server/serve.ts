@@ -58,7 +58,8 @@ export async function serve(o: ServeOptions): Promise<RunningServer> {
   const port = (app.server.address() as { port: number }).port;
   if (s.listen.port === 0) {
     // Listening on "any free port": links the server hands out must carry the real one.
-    deps.settings = Object.freeze({ ...s, listen: Object.freeze({ host: s.listen.host, port }) });
+    // From the current settings, not `s`: startConsole has already recorded the console's real port.
+    deps.settings = Object.freeze({ ...deps.settings, listen: Object.freeze({ host: s.listen.host, port }) });
   }
   // Web Push (docs/push.md §4); the VAPID contact is the server's public URL.
   deps.pusher = await openDevicePusher(deps, portalBase(deps));

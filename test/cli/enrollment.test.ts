@@ -1,7 +1,11 @@
 // `tandem user enroll-link`, `tandem integration enrollment`, `tandem enrollment list|approve|deny`, in-process.
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { consoleBase } from '../../src/core/admins.js';
+import { activationLink } from '../../src/core/devices.js';
 import { holdEnrollment } from '../../src/core/enrollments.js';
+import { createAdminEnrollLink } from '../../src/core/portal/links.js';
 import { openRuntime } from '../../src/server/runtime.js';
+import { serve } from '../../src/server/serve.js';
 import { tempData, type TempData } from './run-cli.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -53,4 +57,19 @@ it('integration enrollment sets the policy; held enrollments are listed, approve
   expect(tokens.tokens).toHaveLength(1);
   const log = await t.json<Array<{ event: string; reason: string }>>(['log', '--admin', '--limit', '100']);
   expect(log.filter((e) => e.event === 'enrollment').map((e) => e.reason)).toEqual(expect.arrayContaining(['policy_set', 'approved']));
+});
+
+it('a server on port 0 hands out portal, activation and console links with the ports it really listens on', async () => {
+  const server = await serve({ dataDir: t.data, env: t.env, overrides: { listen: '127.0.0.1:0' }, log: quiet, say: () => undefined });
+  try {
+    const port = new URL(server.url).port;
+    const consolePort = new URL(server.consoleUrl).port;
+    expect(Number(port)).toBeGreaterThan(0);
+    const deps = server.runtime.deps;
+    expect(new URL((await createAdminEnrollLink(deps, 'alice')).url).port).toBe(port);
+    expect(new URL(activationLink(deps, 'x')).port).toBe(port);
+    expect(new URL(consoleBase(deps.settings)).port).toBe(consolePort);
+  } finally {
+    await server.close();
+  }
 });
