@@ -8,7 +8,7 @@ import { openRuntime } from '../../src/server/runtime.js';
 import { serve } from '../../src/server/serve.js';
 import { tempData, type TempData } from './run-cli.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, garbage() {} };
 
 let t: TempData;
 beforeEach(async () => {
