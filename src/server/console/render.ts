@@ -4,8 +4,10 @@
 import { toWellFormed } from '../../protocol/text-checks.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-// eslint-disable-next-line no-control-regex -- control characters are shown as U+FFFD
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+// Control characters and bidi overrides/isolates (which can make a name read as another) are
+// shown as U+FFFD.
+// eslint-disable-next-line no-control-regex -- that is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export function escapeHtml(s: string): string {
   return toWellFormed(s).replace(CONTROL, '\ufffd').replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
