@@ -39,10 +39,17 @@ export function signedIn(request: FastifyRequest): Signed {
   return s;
 }
 
-/** A POST from another origin (when the browser says so) is refused whatever it carries. */
+/**
+ * A POST from another origin (when the browser says so) is refused whatever it carries. With
+ * Referrer-Policy no-referrer, Chromium sends `Origin: null` even on a same-origin form POST:
+ * that is accepted only when Sec-Fetch-Site says same-origin.
+ */
 export function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return false;
   const origin = request.headers.origin;
   if (origin === undefined) return true;
+  if (origin === 'null') return site === 'same-origin';
   return origin === `https://${request.headers.host ?? ''}`;
 }
 
