@@ -153,7 +153,8 @@ describe('CSRF', () => {
       expect(r.statusCode).toBe(403);
       expect(r.headers['content-security-policy']).toBe(CONSOLE_CSP);
     }
-    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }]) {
+    const foreign: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'null' }];
+    for (const headers of foreign) {
       expect((await c.post('/console/users/create', { username: 'u1', csrf: a.csrf }, a.cookie, headers)).statusCode, JSON.stringify(headers)).toBe(403);
     }
     expect(await c.h.deps.store.findUserByName('u1')).toBeUndefined();
