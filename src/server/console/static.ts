@@ -18,8 +18,6 @@ document.querySelectorAll('pre[data-copy]').forEach(function (pre) {
   });
   pre.parentNode.insertBefore(button, pre.nextSibling);
 });
-var first = document.querySelector('main input:not([type=hidden])');
-if (first && !document.querySelector('[autofocus]')) first.focus();
 `;
 
 export const CONSOLE_CSS = `

@@ -13,7 +13,7 @@ function signInPage(error: string | null): Html {
     title: 'Sign in',
     error,
     body: html`<form method="post" action="/console/signin">
-<label>Name <input type="text" name="name" autocomplete="username" maxlength="64" required></label>
+<label>Name <input type="text" name="name" autocomplete="username" maxlength="64" required autofocus></label>
 <label>Password <input type="password" name="password" autocomplete="current-password" maxlength="1024" required></label>
 <label>Code from your authenticator app <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="10" required></label>
 <p><button type="submit">Sign in</button></p>
