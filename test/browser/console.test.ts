@@ -56,7 +56,7 @@ it('first run, sign-in, a user and an integration, unlocking a locked user, sign
   // First run: password + authenticator in one form.
   await page.goto(`${origin}/console/setup/${token}`);
   await page.getByRole('heading', { name: 'Set up your console account' }).waitFor();
-  expect(await page.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+  expect(await page.locator('img.qr').evaluate((img) => { const i = img as unknown as { complete: boolean; naturalWidth: number }; return i.complete && i.naturalWidth > 0; })).toBe(true);
   const secret = (await page.locator('code').first().textContent())!.trim();
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
   await browser!.screenshot(page, 'console-setup');
