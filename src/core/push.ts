@@ -10,9 +10,8 @@ import { createHash } from 'node:crypto';
 import { approvalMessage, type Decision } from '../protocol/approval.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { constantTimeEqual } from '../protocol/compare.js';
-import type { DeviceRow, PendingPush, TransactionRow, UserRow } from '../store/contract.js';
+import type { DeviceRow, IntegrationRow, PendingPush, TransactionRow, UserRow } from '../store/contract.js';
 import { appendAudit } from './audit.js';
-import type { RequestContext } from './context.js';
 import type { Deps } from './deps.js';
 import { verifyDeviceSignature } from './device-auth.js';
 import { deliverWebPush, verificationMessage } from './push-delivery.js';
@@ -32,6 +31,9 @@ export const PUSH_MSG = {
 } as const;
 
 export { verificationMessage };
+
+/** What the app shows as the integration of a push that belongs to none (the enrollment portal's). */
+export const PORTAL_INTEGRATION_NAME = 'Enrollment portal';
 
 /** Which of the user's devices a login asked for. */
 export type DeviceParam = { kind: 'any' } | { kind: 'id'; id: string } | { kind: 'index'; n: number };
@@ -72,7 +74,7 @@ export function notifyDevices(deps: Deps, pending: PendingPush, devices: readonl
  */
 export async function startPush(
   deps: Deps,
-  ctx: RequestContext,
+  ctx: { integration: Pick<IntegrationRow, 'id' | 'ikey' | 'name'> | null },
   user: UserRow,
   device: DeviceParam,
   context: Omit<PushContext, 'ikey' | 'passkey_required'> & Record<string, unknown>,
@@ -111,7 +113,7 @@ export async function startPush(
   const expiresAt = now + deps.settings.pushTimeoutSeconds * 1000;
   const tx: TransactionRow = {
     txid: newTxid(deps.random),
-    integrationId: ctx.integration.id,
+    integrationId: ctx.integration?.id ?? null,
     userId: user.id,
     username: user.username,
     factor: 'push',
@@ -122,11 +124,11 @@ export async function startPush(
     createdAt: now,
     expiresAt,
     settledAt: null,
-    context: JSON.stringify({ ...context, ikey: ctx.integration.ikey, passkey_required: passkeyRequired }),
+    context: JSON.stringify({ ...context, ikey: ctx.integration?.ikey ?? '', passkey_required: passkeyRequired }),
   };
   const challenge = { txid: tx.txid, userId: user.id, deviceId: target, nonce: deps.random.bytes(16).toString('base64url'), matchCode, createdAt: now, expiresAt };
   if ((await deps.store.createPushTransaction(tx, challenge, policy.maxPending, now)) === 'too_many') return refuse('push_limit');
-  notifyDevices(deps, { challenge, tx, ikey: ctx.integration.ikey, integrationName: ctx.integration.name }, devices);
+  notifyDevices(deps, { challenge, tx, ikey: ctx.integration?.ikey ?? '', integrationName: ctx.integration?.name ?? PORTAL_INTEGRATION_NAME }, devices);
   return { kind: 'pushed', tx, matchCode };
 }
 
@@ -163,7 +165,7 @@ function toAppRequest(p: PendingPush): AppRequest {
     username: p.tx.username,
     displayUsername: c.display_username,
     integration: p.ikey,
-    integrationName: p.integrationName,
+    integrationName: p.tx.integrationId === null ? PORTAL_INTEGRATION_NAME : p.integrationName,
     hostname: c.hostname,
     ipaddr: c.ipaddr,
     pushinfo: c.pushinfo_raw,

@@ -75,7 +75,8 @@ export interface BypassCodeRow {
 
 export interface TransactionRow {
   txid: string;
-  integrationId: string;
+  /** Null only for a proof push of an enrollment-portal session that belongs to no integration. */
+  integrationId: string | null;
   /** Null when the user is unknown (the transaction still exists so the answer looks the same). */
   userId: string | null;
   username: string;
@@ -178,6 +179,7 @@ export interface PushChallengeRow {
 export interface PendingPush {
   challenge: PushChallengeRow;
   tx: TransactionRow;
+  /** '' when the transaction belongs to no integration. */
   ikey: string;
   integrationName: string;
 }

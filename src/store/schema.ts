@@ -62,7 +62,8 @@ export interface BypassCodesTable {
 
 export interface TransactionsTable {
   txid: string;
-  integration_id: string;
+  /** Null for a push the enrollment portal started from an admin's link (migration 0007). */
+  integration_id: string | null;
   user_id: string | null;
   username: string;
   factor: string;

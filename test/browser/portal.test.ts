@@ -2,7 +2,8 @@
 // preauth (signed, as a v2 client sends it) gives the link; opening it, Continue, adding an
 // authenticator app (the test computes codes from the key shown on the page, as an app would),
 // then a login with a code is allowed; and the same with the Tandem Authenticator: the portal's
-// activation link opened in the real app (a second page, the "phone"), then a push approved there.
+// activation link opened in the real app (a second page, the "phone"), proof of the phone by a push
+// the portal sends (its page follows it with portal.js), then a login push approved there.
 // The links the server hands out carry the real port even though it listens on port 0.
 // Screenshots: test-artifacts/screenshots/portal-*.png.
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -97,6 +98,20 @@ it('an unenrolled user adds the Tandem Authenticator from the portal and approve
   await portal.goto(`${appOrigin(srv!)}/portal/`);
   await portal.getByText('Quinn’s phone').waitFor();
   await browser!.screenshot(portal, 'portal-home-with-phone');
+
+  // The session has not proved the phone yet: a push from the portal, approved in the app, does;
+  // the waiting page's script (portal.js) notices and continues by itself.
+  await portal.getByRole('button', { name: 'Send a push to my phone' }).click();
+  await portal.getByRole('heading', { name: 'Approve the request on your phone' }).waitFor();
+  await browser!.screenshot(portal, 'portal-proof-push');
+  const proof = await onlyCard(phone, 'the portal push in the app', 10_000);
+  expect(await textOf(proof.card, 'req-host')).toBe('enrollment portal');
+  expect(await textOf(proof.card, 'req-type')).toBe('Enrollment');
+  await browser!.screenshot(phone, 'portal-proof-push-in-app');
+  await proof.card.getByTestId('approve').click();
+  await portal.getByText('Confirmed. You can now add or remove sign-in methods.').waitFor();
+  expect(await portal.getByText('First, confirm it is you').count()).toBe(0);
+  await browser!.screenshot(portal, 'portal-proved-by-push');
 
   const login = signedAuthPost(srv!, api, '/auth/v2/auth', { username: 'quinn', factor: 'push', device: 'auto' });
   const { card } = await onlyCard(phone, 'the push login in the app', 10_000);

@@ -3,11 +3,14 @@
 // hostile input. The browser test (test/browser/portal.test.ts) drives the same pages in Chromium.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { approveEnrollment, denyEnrollment, listEnrollments, setEnrollmentApproval } from '../../src/core/enrollments.js';
-import { createIntegration } from '../../src/core/integrations.js';
+import { createActivation } from '../../src/core/devices.js';
+import { createIntegration, setPushPolicy } from '../../src/core/integrations.js';
 import { createAdminEnrollLink } from '../../src/core/portal/links.js';
 import { sessionIdHash } from '../../src/core/portal/session.js';
 import { addToken, listTokens } from '../../src/core/tokens.js';
+import { expirePending } from '../../src/core/transactions.js';
 import { createUser } from '../../src/core/users.js';
+import { injectTransport, ScriptedDevice, type ListedRequest } from '../support/device.js';
 import { call, startHarness, type Creds, type Harness } from '../support/harness.js';
 import { PortalClient, secretOf, totpNow } from '../support/portal-client.js';
 
@@ -59,7 +62,7 @@ describe('links', () => {
       const g = await p.get(path);
       expect(g.status).toBe(200);
       expect(g.body).toContain('Continue');
-      expect(g.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+      expect(g.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
       expect(g.headers['x-content-type-options']).toBe('nosniff');
       expect(g.headers['referrer-policy']).toBe('no-referrer');
       expect(g.headers['cache-control']).toBe('no-store');
@@ -231,6 +234,114 @@ describe('proof for an enrolled user', () => {
     const r = await p.post('/portal/remove', { kind: 'token', id: theirs.token.tokenId });
     expect(r.status).toBe(403);
     expect(await listTokens(h.deps, 'ivy')).toHaveLength(1);
+  });
+});
+
+describe('proof by an approved push', () => {
+  async function phoneFor(username: string): Promise<ScriptedDevice> {
+    if (!(await h.deps.store.findUserByName(username))) await createUser(h.deps, username);
+    const { code } = await createActivation(h.deps, username);
+    return ScriptedDevice.activate('https://unused', code, { ca: '', transport: injectTransport(h.app), name: `${username}'s phone` });
+  }
+  const txidOf = (page: string): string => /data-push-txid="([^"]+)"/.exec(page)![1]!;
+  async function onlyRequest(d: ScriptedDevice): Promise<ListedRequest> {
+    const { requests } = await d.requests();
+    expect(requests).toHaveLength(1);
+    return requests[0] as ListedRequest;
+  }
+
+  it('an enrolled user approves a push the portal sends; only then can they add a factor', async () => {
+    const phone = await phoneFor('nora');
+    const p = new PortalClient(h.app);
+    const home = await p.enter(await adminLink('nora'));
+    expect(home.body).toContain('First, confirm it is you');
+    expect(home.body).toContain('Send a push to my phone');
+
+    const wait = await p.post('/portal/prove/push');
+    expect(wait.status).toBe(200);
+    expect(wait.body).toContain('Approve the request on your phone');
+    expect(wait.body).toContain('<script src="/portal/portal.js" defer></script>');
+    expect(wait.body).not.toMatch(/<script>|\son[a-z]+=/i);
+    const txid = txidOf(wait.body);
+    expect((await p.get(`/portal/prove/push/status?txid=${txid}`)).body).toBe('{"state":"pending"}');
+    // Not yet approved: "I approved it" says so, and nothing can be added.
+    const early = await p.post('/portal/prove/push/check', { txid });
+    expect(early.status).toBe(409);
+    expect(early.body).toContain('Not approved yet');
+    expect((await p.post('/portal/totp')).status).toBe(403);
+
+    // The app lists it with the portal as its context (an admin's link: no integration).
+    const req = await onlyRequest(phone);
+    expect(req).toMatchObject({ txid, username: 'nora', hostname: 'enrollment portal', type: 'Enrollment', integration: '', integrationName: 'Enrollment portal', numberRequired: false });
+    expect((await phone.decide(req, 'approve')).status).toBe(200);
+    expect((await p.get(`/portal/prove/push/status?txid=${txid}`)).body).toBe('{"state":"approved"}');
+
+    // Another portal session of the same user cannot use this push.
+    const q = new PortalClient(h.app);
+    await q.enter(await adminLink('nora'));
+    expect((await q.get(`/portal/prove/push/status?txid=${txid}`)).body).toBe('{"state":"refused"}');
+    expect((await q.post('/portal/prove/push/check', { txid })).status).toBe(403);
+    expect((await q.post('/portal/totp')).status).toBe(403);
+
+    const ok = await p.post('/portal/prove/push/check', { txid });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('Confirmed.');
+    const { confirm } = await addTotp(p);
+    expect(confirm.status).toBe(200);
+    expect(await listTokens(h.deps, 'nora')).toHaveLength(2);
+    expect(await enrollmentReasons('nora')).toEqual(expect.arrayContaining(['proof_push_sent', 'proof_push_failed', 'proof_ok', 'totp_added']));
+    const push = (await h.deps.store.queryAudit({ username: 'nora', event: 'push', limit: 10 }))[0];
+    expect(push).toMatchObject({ result: 'allow', reason: 'approved', hostname: 'enrollment portal', txid });
+  });
+
+  it('a denied or unanswered push proves nothing; a login link’s push follows its integration’s policy (number shown on the page)', async () => {
+    const link = await preauthLink('omar');
+    const phone = await phoneFor('omar');
+    const p = new PortalClient(h.app);
+    expect((await p.enter(link)).body).toContain('Send a push to my phone');
+
+    const denied = txidOf((await p.post('/portal/prove/push')).body);
+    expect(await onlyRequest(phone)).toMatchObject({ txid: denied, integration: creds.ikey, integrationName: 'hosts', hostname: 'enrollment portal' });
+    expect((await phone.decide(await onlyRequest(phone), 'deny')).status).toBe(200);
+    const refused = await p.post('/portal/prove/push/check', { txid: denied });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('denied or has expired');
+    expect((await p.post('/portal/totp')).status).toBe(403);
+
+    const unanswered = txidOf((await p.post('/portal/prove/push')).body);
+    h.clock.offsetMs += (h.deps.settings.pushTimeoutSeconds + 1) * 1000;
+    expect((await p.get(`/portal/prove/push/status?txid=${unanswered}`)).body).toBe('{"state":"refused"}');
+    expect(await expirePending(h.deps)).toBe(1);
+    h.clock.offsetMs = 0;
+
+    // Verified push on this integration: the page shows the number the app asks for.
+    await setPushPolicy(h.deps, creds.ikey, { verifiedPush: 'required' });
+    const page = await p.post('/portal/prove/push');
+    expect(page.status, page.body).toBe(200);
+    const number = /data-testid="push-match">([0-9]{3})</.exec(page.body)![1]!;
+    const req = (await phone.requests()).requests.find((r: ListedRequest) => r.txid === txidOf(page.body)) as ListedRequest;
+    expect((req as ListedRequest & { numberRequired?: boolean }).numberRequired).toBe(true);
+    expect((await phone.decide(req, 'approve', number)).status).toBe(200);
+    expect((await p.post('/portal/prove/push/check', { txid: req.txid })).status).toBe(200);
+    expect((await p.post('/portal/totp')).status).toBe(200);
+  });
+
+  it('a user without a Tandem Authenticator is not offered a push; asking anyway is refused', async () => {
+    await createUser(h.deps, 'pia');
+    await addToken(h.deps, 'pia', { type: 'totp' });
+    const p = new PortalClient(h.app);
+    const home = await p.enter(await adminLink('pia'));
+    expect(home.body).not.toContain('Send a push');
+    const r = await p.post('/portal/prove/push');
+    expect(r.status).toBe(409);
+    expect(r.body).toContain('Push login is not available');
+    // A status query without a session, or for garbage, says refused.
+    expect((await new PortalClient(h.app).get('/portal/prove/push/status?txid=x')).status).toBe(403);
+    expect((await p.get(`/portal/prove/push/status?txid=${'x'.repeat(500)}`)).body).toBe('{"state":"refused"}');
+    const js = await p.get('/portal/portal.js');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.headers['content-security-policy']).toContain("script-src 'self'");
   });
 });
 

@@ -31,6 +31,7 @@ export function integration(over: Partial<IntegrationRow> = {}): IntegrationRow 
     newUserPolicy: 'enroll',
     pushPolicy: {},
     legacyV1: false,
+    enrollmentApproval: 'open',
     createdAt: T0 + n,
     lastUsedAt: null,
     ...over,

@@ -7,7 +7,9 @@ import { buildOtpauthUri } from '../../protocol/otpauth.js';
 import { findOtpMatch, totpCandidates } from '../../protocol/totp.js';
 import type { EnrollmentApproval, PortalSessionRow, TokenRow, UserRow } from '../../store/contract.js';
 import type { Deps } from '../deps.js';
+import { createHash } from 'node:crypto';
 import { createActivation, type ActivationView } from '../devices.js';
+import { effectivePushPolicy, pushDevices, startPush, type PushRefusal, REFUSAL_MSG } from '../push.js';
 import { newTokenId } from '../ids.js';
 import { ISSUER, sealSeed } from '../tokens.js';
 import { lockMs, standing } from '../user-state.js';
@@ -32,6 +34,8 @@ export interface PortalOverview {
   /** Held enrollments waiting for an admin. */
   held: number;
   mustProve: boolean;
+  /** Proof by an approved push is offered (the user has a Tandem Authenticator). */
+  canPush: boolean;
   approval: EnrollmentApproval;
   ikey: string | null;
 }
@@ -68,7 +72,8 @@ export async function portalOverview(deps: Deps, s: PortalSessionRow): Promise<P
   ];
   const held = (await deps.store.listPendingEnrollments()).filter((p) => p.userId === user.id).length;
   const mustProve = s.provedAt === null && (await hasFactor(deps, user));
-  return { user, factors, held, mustProve, ...(await integrationOf(deps, s)) };
+  const canPush = mustProve && devices.length > 0;
+  return { user, factors, held, mustProve, canPush, ...(await integrationOf(deps, s)) };
 }
 
 async function requireProof(deps: Deps, s: PortalSessionRow, user: UserRow, action: string): Promise<void> {
@@ -92,6 +97,77 @@ export async function proveFactor(deps: Deps, s: PortalSessionRow, code: string)
   if (active) await deps.store.recordFailure(user.id, now, deps.settings.lockoutThreshold, lockMs(deps));
   await enrollmentAudit(deps, { username: user.username, reason: active ? 'proof_failed' : 'proof_locked_out', result: 'refused' });
   return false;
+}
+
+/**
+ * What ties a push to the portal session that started it: stored in the push's context, so only
+ * an approval of a push this session made can prove this session (never the session's id itself).
+ */
+const pushBinding = (s: PortalSessionRow): string => createHash('sha256').update(`tandem-portal-push\n${s.idHash}`).digest('hex');
+
+/** The context the Tandem Authenticator shows for a portal push. */
+export const PORTAL_PUSH_HOSTNAME = 'enrollment portal';
+export const PORTAL_PUSH_TYPE = 'Enrollment';
+
+export type ProofPush = { kind: 'pushed'; txid: string; matchCode: string | null; expiresAt: number } | { kind: 'refused'; text: string };
+
+/**
+ * Proof by an approved push: a push to the user's Tandem Authenticator through the same core path
+ * as a login (startPush: the integration's push policy, pending limit, pause after denials,
+ * number matching, passkey-covered approvals), with the portal as its context. A session from a
+ * login's link uses its integration and that integration's push policy; one from an admin's link
+ * belongs to no integration: the push has none either (the app shows "Enrollment portal") and
+ * follows the site's default push policy.
+ */
+export async function startProofPush(deps: Deps, s: PortalSessionRow, peer: string | null): Promise<ProofPush> {
+  const user = await sessionUser(deps, s);
+  const integration = s.integrationId === null ? null : ((await deps.store.listIntegrations()).find((r) => r.id === s.integrationId) ?? null);
+  if (s.integrationId !== null && integration === null) return { kind: 'refused', text: 'This link belongs to an integration that no longer exists.' };
+  const now = deps.clock.now();
+  if (standing(user, now) !== 'active' || (await pushDevices(deps, user.id)).length === 0) {
+    return { kind: 'refused', text: REFUSAL_MSG.factor_not_available };
+  }
+  const context = { ipaddr: peer, hostname: PORTAL_PUSH_HOSTNAME, type: PORTAL_PUSH_TYPE, pushinfo_raw: null, display_username: null, portal: pushBinding(s) };
+  // The page shows a match code itself, so verified push is always possible here.
+  const r = await startPush(deps, { integration }, user, { kind: 'any' }, context, effectivePushPolicy(deps, integration ?? undefined), true);
+  const ikey = integration?.ikey ?? null;
+  if (r.kind === 'refused') {
+    await enrollmentAudit(deps, { username: user.username, reason: 'proof_push_refused', result: 'refused', integration: ikey, detail: { why: r.reason satisfies PushRefusal } });
+    return { kind: 'refused', text: r.statusMsg };
+  }
+  await enrollmentAudit(deps, { username: user.username, reason: 'proof_push_sent', integration: ikey, ipaddr: peer, detail: { txid: r.tx.txid } });
+  return { kind: 'pushed', txid: r.tx.txid, matchCode: r.matchCode, expiresAt: r.tx.expiresAt };
+}
+
+export type ProofPushState = 'pending' | 'approved' | 'refused';
+
+/** Where this session's push `txid` stands; 'refused' for anything that is not its own push. */
+export async function proofPushState(deps: Deps, s: PortalSessionRow, txid: string): Promise<ProofPushState> {
+  if (txid.length > 64) return 'refused';
+  const tx = await deps.store.getTransaction(txid);
+  if (!tx || tx.factor !== 'push' || tx.userId !== s.userId) return 'refused';
+  let binding: unknown;
+  try {
+    binding = (JSON.parse(tx.context) as Record<string, unknown>)['portal'];
+  } catch {
+    return 'refused';
+  }
+  if (binding !== pushBinding(s)) return 'refused';
+  if (tx.state === 'pending') return tx.expiresAt > deps.clock.now() ? 'pending' : 'refused';
+  return tx.state === 'allow' ? 'approved' : 'refused';
+}
+
+/** Proves the session when `txid` is its own push and was approved; audited either way. */
+export async function proveByPush(deps: Deps, s: PortalSessionRow, txid: string): Promise<ProofPushState> {
+  const user = await sessionUser(deps, s);
+  const state = await proofPushState(deps, s, txid);
+  if (state === 'approved') {
+    await deps.store.setPortalProved(s.idHash, deps.clock.now());
+    await enrollmentAudit(deps, { username: user.username, reason: 'proof_ok', detail: { factor: 'push', txid } });
+  } else if (state === 'refused') {
+    await enrollmentAudit(deps, { username: user.username, reason: 'proof_push_failed', result: 'refused', detail: { txid: txid.slice(0, 64) } });
+  }
+  return state;
 }
 
 export interface TotpOffer {

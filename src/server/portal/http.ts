@@ -5,7 +5,7 @@ import { parseForm } from '../../protocol/form.js';
 import { hasControlChars } from '../../protocol/text-checks.js';
 import { PORTAL_SESSION_SECONDS } from '../../core/portal/session.js';
 
-export const PORTAL_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+export const PORTAL_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 export const COOKIE = '__Host-tandem_portal';
 /** Portal forms are a few short fields. */
 export const PORTAL_BODY_LIMIT = 8 * 1024;

@@ -35,7 +35,7 @@ function factorItem(f: PortalFactor, csrf: string): Html {
 
 export function homePage(o: PortalOverview, csrf: string, note?: { ok: boolean; text: string }): string {
   const proof = o.mustProve
-    ? html`<section><h2>First, confirm it is you</h2><p>Your account already has a way to sign in. Enter a current code from it (or a bypass code from your administrator) before adding or removing anything.</p>${codeForm('/portal/prove', csrf, 'Code', 'Confirm')}</section>`
+    ? html`<section><h2>First, confirm it is you</h2><p>Your account already has a way to sign in. Enter a current code from it (or a bypass code from your administrator) before adding or removing anything.</p>${codeForm('/portal/prove', csrf, 'Code', 'Confirm')}${o.canPush ? html`<p class="muted">Or approve a request on your Tandem Authenticator:</p><form method="post" action="/portal/prove/push">${csrfField(csrf)}<button type="submit" class="secondary">Send a push to my phone</button></form>` : ''}</section>`
     : '';
   const held = o.approval === 'admin' ? html`<p class="muted">New sign-in methods on this system are checked by an administrator before they work.</p>` : '';
   return layout(
@@ -72,5 +72,19 @@ export function authenticatorPage(link: string, qrDataUri: string, expiresAt: nu
 <section><h2>On another device? Scan this with your phone's camera</h2><img class="qr" src="${qrDataUri}" alt="QR code of the activation link"></section>
 <section><h2>Opened on your phone?</h2><p><a class="button" href="${link}" data-testid="activation-link">Set up this phone with one tap</a></p><p class="muted">Or open this link on the phone:</p><code class="link">${link}</code><p class="muted">It works once, until ${new Date(expiresAt).toISOString().replace('T', ' ').slice(0, 16)} UTC.</p></section>
 <p><a href="/portal/">Back</a></p>`,
+  );
+}
+
+/** Waiting for the proof push: the match code (if any), "I approved it", and the polling script. */
+export function pushWaitPage(o: { txid: string; matchCode: string | null; expiresAt: number }, csrf: string, note?: string): string {
+  return layout(
+    'Approve the request on your phone',
+    html`<h1>Approve the request on your phone</h1>
+${note ? html`<p class="error">${note}</p>` : ''}
+<section><p>Your Tandem Authenticator shows a request from the <strong>enrollment portal</strong>. Approve it there.</p>
+${o.matchCode !== null ? html`<p>When the app asks, enter this number: <strong class="match" data-testid="push-match">${o.matchCode}</strong></p>` : ''}
+<p class="muted">This page continues by itself once you have answered. The request expires at ${new Date(o.expiresAt).toISOString().slice(11, 19)} UTC.</p>
+<form method="post" action="/portal/prove/push/check" data-push-txid="${o.txid}">${csrfField(csrf)}<input type="hidden" name="txid" value="${o.txid}"><button type="submit">I approved it</button></form></section>
+<p><a href="/portal/">Back</a></p><script src="/portal/portal.js" defer></script>`,
   );
 }

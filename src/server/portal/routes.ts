@@ -1,18 +1,20 @@
 // The self-service enrollment portal at /portal (issue 7): link → "Continue" (POST) → a 15-minute
 // session bound to the link's user → add the Tandem Authenticator or an authenticator app, prove
-// an existing factor, remove one. Server-rendered HTML, strict CSP, no script; every POST needs
+// an existing factor (a code, or an approved push), remove one. Server-rendered HTML, strict CSP,
+// one static script (portal.js, only to follow a proof push); every POST needs
 // the session cookie and its CSRF token, and is refused from another site.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CoreError } from '../../core/errors.js';
-import { addAuthenticator, confirmTotp, pendingTotpOffer, PortalRefusal, portalOverview, proveFactor, removeFactor, startTotp } from '../../core/portal/factors.js';
+import { addAuthenticator, confirmTotp, pendingTotpOffer, PortalRefusal, portalOverview, proofPushState, proveByPush, proveFactor, removeFactor, startProofPush, startTotp } from '../../core/portal/factors.js';
 import { enrollLinkUsable, exchangeEnrollLink } from '../../core/portal/links.js';
 import { csrfToken, csrfValid, endPortalSession, loadPortalSession } from '../../core/portal/session.js';
 import type { Core } from '../../core/service.js';
 import type { PortalSessionRow } from '../../store/contract.js';
 import type { ServerLogger } from '../logger.js';
 import { BadForm, clearSessionCookie, crossSite, PORTAL_BODY_LIMIT, portalHeaders, readForm, sendPage, sessionCookie, setSessionCookie } from './http.js';
-import { authenticatorPage, expiredLinkPage, homePage, linkPage, messagePage, noSessionPage, totpPage } from './pages.js';
+import { authenticatorPage, expiredLinkPage, homePage, linkPage, messagePage, noSessionPage, pushWaitPage, totpPage } from './pages.js';
+import { PORTAL_JS } from './script.js';
 import { PORTAL_CSS } from './style.js';
 
 const qrDataUri = async (text: string): Promise<string> =>
@@ -111,6 +113,40 @@ export function registerPortal(app: FastifyInstance, core: Core, log?: Pick<Serv
       core.limitAddress(request.ip);
       const ok = await proveFactor(deps, a.session, a.form['code'] ?? '');
       return home(reply, a, ok ? { ok: true, text: 'Confirmed. You can now add or remove sign-in methods.' } : { ok: false, text: 'That code did not work. Try the next one.' }, ok ? 200 : 403);
+    });
+
+    portal.get('/portal/portal.js', (_request, reply) => portalHeaders(reply).header('Cache-Control', 'no-cache').type('text/javascript; charset=utf-8').send(PORTAL_JS));
+
+    // Proof by an approved push (docs/push.md: a push with the portal as its context).
+    portal.post('/portal/prove/push', opts, async (request, reply) => {
+      const a = await authed(request, reply, []);
+      if (!a) return reply;
+      core.limitAddress(request.ip);
+      const r = await startProofPush(deps, a.session, request.ip);
+      if (r.kind === 'refused') return home(reply, a, { ok: false, text: r.text }, 409);
+      return sendPage(reply, 200, pushWaitPage(r, csrfToken(a.id)));
+    });
+
+    /** The waiting page's script asks here (session cookie; a GET that changes nothing). */
+    portal.get<{ Querystring: { txid?: string } }>('/portal/prove/push/status', async (request, reply) => {
+      const session = await loadPortalSession(deps, sessionCookie(request));
+      const txid = request.query.txid;
+      if (!session || typeof txid !== 'string') return portalHeaders(reply).code(403).send({ state: 'refused' });
+      return portalHeaders(reply).send({ state: await proofPushState(deps, session, txid) });
+    });
+
+    portal.post('/portal/prove/push/check', opts, async (request, reply) => {
+      const a = await authed(request, reply, ['txid']);
+      if (!a) return reply;
+      const txid = a.form['txid'] ?? '';
+      const state = await proveByPush(deps, a.session, txid);
+      if (state === 'approved') return home(reply, a, { ok: true, text: 'Confirmed. You can now add or remove sign-in methods.' });
+      if (state === 'pending') {
+        const challenge = await deps.store.getPushChallenge(txid);
+        const again = { txid, matchCode: challenge?.matchCode ?? null, expiresAt: challenge?.expiresAt ?? deps.clock.now() };
+        return sendPage(reply, 409, pushWaitPage(again, csrfToken(a.id), 'Not approved yet. Approve the request in the app, then try again.'));
+      }
+      return home(reply, a, { ok: false, text: 'The request was denied or has expired. Send a new one, or enter a code.' }, 403);
     });
 
     portal.post('/portal/totp', opts, async (request, reply) => {

@@ -68,7 +68,7 @@ export function pushOps(ctx: StoreContext): PushOps {
     async listPendingPushes(userId, at) {
       const rows = await db.selectFrom('push_challenges as c')
         .innerJoin('transactions as t', 't.txid', 'c.txid')
-        .innerJoin('integrations as i', 'i.id', 't.integration_id')
+        .leftJoin('integrations as i', 'i.id', 't.integration_id')
         .selectAll('t')
         .select([
           'c.user_id as c_user_id', 'c.device_id as c_device_id', 'c.nonce as c_nonce',
@@ -91,8 +91,8 @@ export function pushOps(ctx: StoreContext): PushOps {
           expires_at: c_expires_at,
         }),
         tx: toTransaction(t),
-        ikey: i_ikey,
-        integrationName: i_name,
+        ikey: i_ikey ?? '',
+        integrationName: i_name ?? '',
       }));
     },
 

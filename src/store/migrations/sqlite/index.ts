@@ -7,6 +7,7 @@ import { devicesPush } from './0003_devices_push.js';
 import { passkeys } from './0004_passkeys.js';
 import { admins } from './0005_admins.js';
 import { portal } from './0006_portal.js';
+import { portalPush } from './0007_portal_push.js';
 
 export const sqliteMigrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -15,4 +16,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0004_passkeys': passkeys,
   '0005_admins': admins,
   '0006_portal': portal,
+  '0007_portal_push': portalPush,
 };
