@@ -191,3 +191,17 @@ describe('re-authentication', () => {
     expect(rotated.body).toMatch(/The new skey, shown only now: <code>[A-Za-z0-9]{40}<\/code>/);
   });
 });
+
+describe('rate limit', () => {
+  it('sign-in and setup attempts are limited per source address (429), before any password check', async () => {
+    await c.close();
+    c = await startConsoleHarness({ rateLimitAddressPerMinute: 3 });
+    const a = await c.newAdmin('nat');
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await c.signIn(a, { code: '000000' })).statusCode);
+    expect(answers).toEqual([200, 200, 200, 429]);
+    expect((await c.setUp(a)).statusCode).toBe(429);
+    c.h.clock.offsetMs += 61_000;
+    expect((await c.setUp(a)).statusCode).toBe(200);
+  });
+});

@@ -52,6 +52,7 @@ export function registerSetup(app: FastifyInstance, core: Core): void {
   app.post<{ Params: { token: string } }>('/console/setup/:token', async (request, reply) => {
     const token = request.params.token;
     const form = readForm(request.body);
+    core.limitAddress(request.ip);
     try {
       const admin = await completeSetup(core.deps, token, { password: field(form, 'password'), confirm: field(form, 'confirm'), code: field(form, 'code') });
       return sendHtml(reply, 200, page({

@@ -29,6 +29,8 @@ export function registerSignIn(app: FastifyInstance, core: Core): void {
 
   app.post('/console/signin', async (request, reply) => {
     const form = readForm(request.body);
+    // Each attempt costs a full scrypt: bound them per source address (429 past the limit).
+    core.limitAddress(request.ip);
     const admin = sameOrigin(request)
       ? await checkAdminCredentials(core.deps, { name: field(form, 'name'), password: field(form, 'password'), code: field(form, 'code'), peer: request.ip, purpose: 'sign_in' })
       : null;
