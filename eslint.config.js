@@ -39,7 +39,7 @@ export default tseslint.config(
     // reaches the DOM only as text (ARCHITECTURE §5).
     files: ['web/app/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process'], message: 'web/app runs in a browser' }, { group: ['**/src/*/**', '!**/src/protocol/approval.js'], message: 'web/app may import only the pure src/protocol/approval.ts' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process'], message: 'web/app runs in a browser' }, { group: ['**/src/*/**', '!**/src/protocol/approval.js', '!**/src/protocol/form.js'], message: 'web/app may import only the platform-neutral src/protocol/approval.ts and form.ts' }] }],
       'no-restricted-globals': ['error', 'Buffer', 'process', 'require'],
       'no-restricted-syntax': ['error',
         { selector: "MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML|srcdoc)$/]", message: 'Build DOM with web/app/src/dom.ts (text nodes only)' },

@@ -3,6 +3,8 @@
 // raw, duo_unix sends the canonical form), so the server decodes and re-canonicalises; see
 // duo_api.md §1.3. Unlike URLSearchParams we refuse malformed input instead of guessing: a lossy
 // decode would make a signature check compare different text than the client signed.
+// Platform-neutral (Uint8Array, TextEncoder/TextDecoder): the Tandem Authenticator web app uses the
+// same parser to show pushinfo, so the server and the app split it identically.
 import { ProtocolError } from './errors.js';
 import { hasLoneSurrogate } from './text-checks.js';
 
@@ -20,8 +22,8 @@ function hexValue(byte: number): number {
 }
 
 /** '+' → space, %XX → byte, then strict UTF-8. */
-function decodeComponent(raw: Buffer): string {
-  const out = Buffer.alloc(raw.length);
+function decodeComponent(raw: Uint8Array): string {
+  const out = new Uint8Array(raw.length);
   let n = 0;
   for (let i = 0; i < raw.length; i++) {
     const byte = raw[i]!;
@@ -49,11 +51,11 @@ function decodeComponent(raw: Buffer): string {
  * a bare `k` both give an empty value, empty segments (`a=1&&b=2`, a trailing '&') are skipped
  * as browsers do.
  */
-export function parseForm(body: Buffer | string): Array<[string, string]> {
-  let bytes: Buffer;
+export function parseForm(body: Uint8Array | string): Array<[string, string]> {
+  let bytes: Uint8Array;
   if (typeof body === 'string') {
     if (hasLoneSurrogate(body)) throw new ProtocolError('bad_encoding', 'form data is not valid Unicode');
-    bytes = Buffer.from(body, 'utf8');
+    bytes = new TextEncoder().encode(body);
   } else {
     bytes = body;
     // Raw (unescaped) bytes must be UTF-8 too; check once up front.

@@ -1,54 +1,15 @@
 // Turning untrusted text into what the app shows. Pure string work (no DOM): the result is still
 // only ever assigned with textContent.
-
-/** Same rules as src/protocol/form.ts parseForm (which uses node's Buffer, so it cannot run here). */
-const MAX_PAIRS = 1000;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  return -1;
-}
-
-function decodeComponent(raw: Uint8Array): string {
-  const out = new Uint8Array(raw.length);
-  let n = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const byte = raw[i]!;
-    if (byte === 0x2b) out[n++] = 0x20;
-    else if (byte === 0x25) {
-      const hi = i + 1 < raw.length ? hexValue(raw[i + 1]!) : -1;
-      const lo = i + 2 < raw.length ? hexValue(raw[i + 2]!) : -1;
-      if (hi < 0 || lo < 0) throw new Error('malformed percent escape');
-      out[n++] = (hi << 4) | lo;
-      i += 2;
-    } else out[n++] = byte;
-  }
-  return strictUtf8.decode(out.subarray(0, n));
-}
+import { parseForm } from '../../../src/protocol/form.js';
 
 /**
- * pushinfo (application/x-www-form-urlencoded text) as key/value rows in wire order, or null when
- * it does not decode (the caller then shows the raw text). Empty segments are skipped.
+ * pushinfo (application/x-www-form-urlencoded text) as key/value rows in wire order — parsed by the
+ * server's own parser, so both sides split it the same way — or null when it does not decode (the
+ * caller then shows the raw text).
  */
 export function pushinfoRows(pushinfo: string): Array<[string, string]> | null {
   try {
-    const bytes = new TextEncoder().encode(pushinfo);
-    const rows: Array<[string, string]> = [];
-    let start = 0;
-    for (let i = 0; i <= bytes.length; i++) {
-      if (i !== bytes.length && bytes[i] !== 0x26) continue;
-      if (i > start) {
-        if (rows.length === MAX_PAIRS) return null;
-        const seg = bytes.subarray(start, i);
-        const eq = seg.indexOf(0x3d);
-        rows.push([decodeComponent(eq === -1 ? seg : seg.subarray(0, eq)), eq === -1 ? '' : decodeComponent(seg.subarray(eq + 1))]);
-      }
-      start = i + 1;
-    }
-    return rows;
+    return parseForm(pushinfo);
   } catch {
     return null;
   }
