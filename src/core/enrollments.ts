@@ -60,18 +60,26 @@ async function decide(deps: Deps, id: string, state: 'approved' | 'denied'): Pro
   return { row, username: user.username };
 }
 
-/** Approves once: a held TOTP becomes a token; a held device gets an activation link. */
+/**
+ * Approves once: a held TOTP becomes a token (the approval and the token in one store
+ * transaction, so a crash cannot leave it approved without its token); a held device gets an
+ * activation link.
+ */
 export async function approveEnrollment(deps: Deps, id: string, by = 'cli'): Promise<{ id: string; username: string; kind: PendingEnrollmentKind; tokenId?: string; activation?: ActivationView }> {
-  const { row, username } = await decide(deps, id, 'approved');
-  if (row.kind === 'totp') {
-    if (row.secretSealed === null) throw new CoreError('refused', `enrollment ${id} holds no seed`);
-    const seed = deps.keyring.unseal('totp-seed', heldAad(row.id, row.userId), row.secretSealed);
+  const held = await deps.store.getPendingEnrollment(id);
+  if (!held || held.state !== 'pending') throw new CoreError('not_found', `no held enrollment ${id}`);
+  if (held.kind === 'totp') {
+    if (held.secretSealed === null) throw new CoreError('refused', `enrollment ${id} holds no seed`);
+    const user = await deps.store.getUser(held.userId);
+    if (!user) throw new CoreError('not_found', `the user of enrollment ${id} is gone`);
+    const seed = deps.keyring.unseal('totp-seed', heldAad(held.id, held.userId), held.secretSealed);
     const tokenId = newTokenId(deps.random);
-    const token: TokenRow = { id: tokenId, userId: row.userId, type: 'totp', secretSealed: sealSeed(deps, tokenId, row.userId, seed), digits: 6, algorithm: 'sha1', period: 30, nextCounter: row.nextCounter, createdAt: deps.clock.now() };
-    await deps.store.addToken(token);
-    await enrollmentAudit(deps, { username, reason: 'approved', detail: { id, kind: row.kind, by, tokenId } });
-    return { id, username, kind: row.kind, tokenId };
+    const token: TokenRow = { id: tokenId, userId: held.userId, type: 'totp', secretSealed: sealSeed(deps, tokenId, held.userId, seed), digits: 6, algorithm: 'sha1', period: 30, nextCounter: held.nextCounter, createdAt: deps.clock.now() };
+    if (!(await deps.store.approvePendingTotp(id, token, deps.clock.now()))) throw new CoreError('not_found', `no held enrollment ${id}`);
+    await enrollmentAudit(deps, { username: user.username, reason: 'approved', detail: { id, kind: held.kind, by, tokenId } });
+    return { id, username: user.username, kind: held.kind, tokenId };
   }
+  const { row, username } = await decide(deps, id, 'approved');
   const activation = await createActivation(deps, username, deps.settings.deviceActivationSeconds, { via: 'enrollment-approval', id });
   await enrollmentAudit(deps, { username, reason: 'approved', detail: { id, kind: row.kind, by, expiresAt: activation.expiresAt } });
   return { id, username, kind: row.kind, activation };

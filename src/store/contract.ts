@@ -465,6 +465,13 @@ export interface Store {
   listPendingEnrollments(all?: boolean): Promise<PendingEnrollmentRow[]>;
   /** pending → approved | denied, once; returns the row as it was when this call won. */
   decidePendingEnrollment(id: string, state: 'approved' | 'denied', at: number): Promise<PendingEnrollmentRow | undefined>;
+  /**
+   * Approves a held TOTP enrollment and adds its token in ONE transaction: pending → approved (only
+   * a 'totp' row of `token.userId`) and the token inserted, or neither. Returns the row as it was
+   * when this call won; undefined when it is not a pending TOTP enrollment of that user (already
+   * decided, unknown). A token id already taken throws StoreConflictError and leaves it pending.
+   */
+  approvePendingTotp(id: string, token: TokenRow, at: number): Promise<PendingEnrollmentRow | undefined>;
   setIntegrationEnrollmentApproval(ikey: string, approval: EnrollmentApproval): Promise<boolean>;
 
   // ---- console administrators and their sessions

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_GENESIS, StoreConflictError, type Store } from '../../src/store/contract.js';
 import { describeAdminConformance } from './conformance-admins.js';
+import { describePortalConformance } from './conformance-portal.js';
 import { describePushConformance } from './conformance-push.js';
 import { T0, auditEntry, bypassCode, chainHash, integration, token, transaction, user } from './fixtures.js';
 
@@ -565,6 +566,11 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
       // ---------------------------------------------------------------- console admins
       describe('console admins', () => {
         describeAdminConformance({ store: () => store });
+      });
+
+      // ---------------------------------------------------------------- enrollment portal
+      describe('enrollment portal', () => {
+        describePortalConformance({ store: () => store });
       });
 
       // ---------------------------------------------------------------- request records

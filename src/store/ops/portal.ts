@@ -1,11 +1,12 @@
 // The enrollment portal's rows: links read without using them, portal sessions (by the SHA-256 of
 // the cookie's id), and enrollments held for an admin's approval. Every change that guards
 // something is one conditional statement: a pending seed is taken once, a held enrollment decided
-// once.
+// once; approving a held TOTP and adding its token is one transaction.
 import type { Selectable } from 'kysely';
 import type { PendingEnrollmentKind, PendingEnrollmentRow, PendingEnrollmentState, PortalSessionRow, Store } from '../contract.js';
 import { changed, orConflict, type StoreContext } from '../context.js';
 import { toEnrollToken } from '../rows.js';
+import { insertToken } from './tokens.js';
 import type { PendingEnrollmentsTable, PortalSessionsTable } from '../schema.js';
 
 type PortalOps = Pick<
@@ -21,6 +22,7 @@ type PortalOps = Pick<
   | 'getPendingEnrollment'
   | 'listPendingEnrollments'
   | 'decidePendingEnrollment'
+  | 'approvePendingTotp'
   | 'setIntegrationEnrollmentApproval'
 >;
 
@@ -123,6 +125,24 @@ export function portalOps(ctx: StoreContext): PortalOps {
         .returningAll()
         .executeTakeFirst();
       return row && { ...toPending(row), state: 'pending' as const, decidedAt: null };
+    },
+
+    async approvePendingTotp(id, token, at) {
+      return orConflict(ctx, `token ${token.id}`, () =>
+        db.transaction().execute(async (trx) => {
+          const row = await trx.updateTable('pending_enrollments')
+            .set({ state: 'approved', decided_at: at })
+            .where('id', '=', id)
+            .where('state', '=', 'pending')
+            .where('kind', '=', 'totp')
+            .where('user_id', '=', token.userId)
+            .returningAll()
+            .executeTakeFirst();
+          if (!row) return undefined;
+          // A failure here (a token id already taken, the user gone) rolls the approval back.
+          await insertToken(trx, token);
+          return { ...toPending(row), state: 'pending' as const, decidedAt: null };
+        }));
     },
 
     async setIntegrationEnrollmentApproval(ikey, approval) {
