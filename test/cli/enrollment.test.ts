@@ -73,3 +73,36 @@ it('a server on port 0 hands out portal, activation and console links with the p
     await server.close();
   }
 });
+
+it('tandem log --admin shows enrollment events (link, policy, held, approved); the plain log keeps to logins', async () => {
+  expect((await t.run(['user', 'enroll-link', 'alice'])).code).toBe(0);
+  const integ = await t.json<{ ikey: string }>(['integration', 'create', '--name', 'hosts']);
+  expect((await t.run(['integration', 'enrollment', integ.ikey, 'admin'])).code).toBe(0);
+  const rt = await openRuntime({ dataDir: t.data, env: t.env, log: quiet });
+  let id: string;
+  try {
+    const user = (await rt.deps.store.findUserByName('alice'))!;
+    id = await holdEnrollment(rt.deps, { userId: user.id, integrationId: null, kind: 'totp', seed: Buffer.alloc(20, 2), nextCounter: 0 });
+  } finally {
+    await rt.close();
+  }
+  expect((await t.run(['enrollment', 'approve', id])).code).toBe(0);
+
+  const text = await t.run(['log', '--admin']);
+  expect(text.code).toBe(0);
+  const rows = text.stdout.split('\n').filter((l) => /\benrollment\b/.test(l));
+  expect(rows.some((l) => /\balice\b.*\bok\b.*\blink_created\b/.test(l))).toBe(true);
+  expect(rows.some((l) => new RegExp(`\\bpolicy_set\\b.*\\b${integ.ikey}\\b`).test(l))).toBe(true);
+  expect(rows.some((l) => /\balice\b.*\bapproved\b/.test(l))).toBe(true);
+
+  const json = await t.json<Array<{ event: string; username: string | null; reason: string; detail: Record<string, unknown> }>>(['log', '--admin', '--user', 'alice']);
+  const enrollment = json.filter((e) => e.event === 'enrollment');
+  expect(enrollment.map((e) => e.reason)).toEqual(['approved', 'link_created']);
+  expect(enrollment[0]!.detail).toMatchObject({ id, kind: 'totp', by: 'cli' });
+  expect(enrollment[1]!.detail).toMatchObject({ via: 'cli' });
+
+  // Without --admin: the authentication log only (no logins happened here).
+  const plain = await t.run(['log']);
+  expect(plain.code).toBe(0);
+  expect(plain.stdout).not.toMatch(/enrollment|link_created|policy_set/);
+});

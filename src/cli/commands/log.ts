@@ -20,7 +20,7 @@ export const logCommand: CommandDef = {
     { name: 'user', kind: 'string', value: 'USER', description: 'only this username' },
     { name: 'since', kind: 'string', value: 'TIME', description: 'only entries at or after TIME: ISO 8601 (2024-05-01, 2024-05-01T12:00:00Z) or relative (15m, 2h, 7d)' },
     { name: 'limit', kind: 'int', value: 'N', min: 1, max: 100000, description: 'at most N entries (default 100)' },
-    { name: 'admin', kind: 'boolean', description: 'include operator actions (user created, token added, …)' },
+    { name: 'admin', kind: 'boolean', description: 'include operator actions and enrollments (user created, token added, portal enrollment, approval, …)' },
   ],
   async run(ctx) {
     const sinceText = ctx.str('since');
