@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { runStoreConformance } from './conformance.js';
-import { integration, T0, transaction } from './fixtures.js';
+import { integration, push, T0, transaction, user } from './fixtures.js';
 
 let dir: string;
 let file: string;
@@ -30,6 +30,48 @@ runStoreConformance('sqlite', () => openStore({ kind: 'sqlite', file }), async (
 });
 
 describe('sqlite specifics', () => {
+  it('migration 0007 (rebuilding transactions) keeps every transaction and its push challenge', async () => {
+    let store = await openStore({ kind: 'sqlite', file });
+    const int = integration();
+    const u = user();
+    const p = push(int.id, u.id, { tx: { expiresAt: T0 + 600_000 }, challenge: { expiresAt: T0 + 600_000, matchCode: '042' } });
+    const settled = transaction(int.id, { state: 'deny', status: 'deny', settledAt: T0 + 5 });
+    try {
+      await store.createIntegration(int);
+      await store.createUser(u);
+      expect(await store.createPushTransaction(p.tx, p.challenge, 5, T0)).toBe('created');
+      await store.createTransaction(settled);
+    } finally {
+      await store.close();
+    }
+    // Run 0007 again over this data, as an upgrade from 0006 would.
+    const db = new Database(file);
+    try {
+      db.prepare(`DELETE FROM tandem_migrations WHERE name = '0007_portal_push'`).run();
+    } finally {
+      db.close();
+    }
+    store = await openStore({ kind: 'sqlite', file });
+    try {
+      expect(await store.getTransaction(p.tx.txid)).toEqual(p.tx);
+      expect(await store.getTransaction(settled.txid)).toEqual(settled);
+      expect(await store.getPushChallenge(p.tx.txid)).toEqual(p.challenge);
+      expect((await store.listPendingPushes(u.id, T0 + 1)).map((x) => [x.tx.txid, x.ikey])).toEqual([[p.tx.txid, int.ikey]]);
+      // The foreign keys still hold: deleting the integration takes its transactions and challenges.
+      expect(await store.deleteIntegration(int.ikey)).toBe(true);
+      expect(await store.getPushChallenge(p.tx.txid)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file);
+    try {
+      expect(check.pragma('foreign_key_check')).toEqual([]);
+      expect(check.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_0007'`).all()).toEqual([]);
+    } finally {
+      check.close();
+    }
+  });
+
   it('creates the database, WAL and shared-memory files with mode 0600', async () => {
     const store = await openStore({ kind: 'sqlite', file });
     try {
