@@ -388,6 +388,8 @@ describe('hostile input', () => {
       ['/portal/totp/confirm', ['code']],
       ['/portal/remove', ['kind', 'id']],
       ['/portal/totp', ['extra']],
+      ['/portal/prove/push', ['extra']],
+      ['/portal/prove/push/check', ['txid']],
     ];
     await p.post('/portal/totp');
     for (const [path, fields] of forms) {
