@@ -85,11 +85,28 @@ export async function verifyAudit(deps: Pick<Deps, 'store'>): Promise<AuditVerif
   return { ok: true, chains };
 }
 
+/** The log's filters: the same for `tandem log` and the console's log page and its live feed. */
+export interface LogQuery {
+  username?: string;
+  integration?: string;
+  result?: string;
+  factor?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  /** Also operator actions, enrollments and device events. */
+  includeAdmin?: boolean;
+}
+
 /** The authentication log (newest first): what `tandem log` shows; admin actions on request. */
-export async function queryLog(deps: Pick<Deps, 'store'>, q: { username?: string; since?: number; limit?: number; includeAdmin?: boolean }): Promise<AuditEntry[]> {
+export async function queryLog(deps: Pick<Deps, 'store'>, q: LogQuery): Promise<AuditEntry[]> {
   return deps.store.queryAudit({
     ...(q.username !== undefined ? { username: q.username } : {}),
+    ...(q.integration !== undefined ? { integration: q.integration } : {}),
+    ...(q.result !== undefined ? { result: q.result } : {}),
+    ...(q.factor !== undefined ? { factor: q.factor } : {}),
     ...(q.since !== undefined ? { since: q.since } : {}),
+    ...(q.until !== undefined ? { until: q.until } : {}),
     // The authentication log: requests and their decisions, including the app's push answers.
     ...(q.includeAdmin ? {} : { events: ['preauth', 'auth', 'push'] }),
     limit: q.limit ?? 100,

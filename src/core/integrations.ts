@@ -86,6 +86,13 @@ export async function deleteIntegration(deps: Deps, ikey: string, force: boolean
   await adminAudit(deps, 'integration_deleted', { ikey, forced: force });
 }
 
+/** `tandem integration set IKEY --new-user-policy` and the console. */
+export async function setNewUserPolicy(deps: Deps, ikey: string, policy: string): Promise<void> {
+  const p = parseNewUserPolicy(policy);
+  if (!(await deps.store.setIntegrationNewUserPolicy(ikey, p))) throw new CoreError('not_found', `no integration with ikey ${ikey}`);
+  await adminAudit(deps, 'new_user_policy_set', { ikey, newUserPolicy: p });
+}
+
 /** New skey; the previous one keeps working for settings.skeyOverlapSeconds. */
 export async function rotateSkey(deps: Deps, ikey: string): Promise<{ skey: string; previousValidUntil: number }> {
   const row = await mustGet(deps, ikey);

@@ -88,3 +88,28 @@ export async function deleteUser(deps: Deps, name: string): Promise<void> {
   await deps.store.deleteUser(u.id);
   await adminAudit(deps, 'user_deleted', {}, u.username);
 }
+
+/** `tandem user alias add USER ALIAS` and the console: another name for the same user. */
+export async function addAlias(deps: Deps, name: string, alias: string): Promise<UserView> {
+  const u = await mustFindUser(deps, name);
+  const a = checkName('alias', alias);
+  try {
+    if (!(await deps.store.addUserAlias(u.id, a))) throw new CoreError('not_found', `no user named ${name}`);
+  } catch (e) {
+    if (e instanceof StoreConflictError) {
+      const holder = await deps.store.findUserByName(a);
+      throw new CoreError('conflict', `the name ${a} is already taken${holder ? ` by user ${holder.username}` : ''}`);
+    }
+    throw e;
+  }
+  await adminAudit(deps, 'alias_added', { alias: a }, u.username);
+  return showUser(deps, u.username);
+}
+
+/** `tandem user alias remove USER ALIAS` and the console. The username itself is not an alias. */
+export async function removeAlias(deps: Deps, name: string, alias: string): Promise<UserView> {
+  const u = await mustFindUser(deps, name);
+  if (!(await deps.store.removeUserAlias(u.id, alias))) throw new CoreError('not_found', `${alias} is not an alias of ${u.username}`);
+  await adminAudit(deps, 'alias_removed', { alias }, u.username);
+  return showUser(deps, u.username);
+}

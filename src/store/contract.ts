@@ -302,7 +302,28 @@ export interface AuditQuery {
   event?: string;
   /** Any of these events (e.g. the authentication log: preauth and auth, not admin). */
   events?: string[];
+  integration?: string;
+  result?: string;
+  factor?: string;
+  /** Only entries at or before this time (ms). */
+  until?: number;
   limit?: number;
+}
+
+/** Audit entries counted per time bucket, result and factor (the console's dashboard chart). */
+export interface AuditCountQuery {
+  since: number;
+  until: number;
+  /** Bucket width in ms: an entry at time t counts in bucket floor(t / bucketMs) * bucketMs. */
+  bucketMs: number;
+  events: string[];
+}
+
+export interface AuditCount {
+  bucket: number;
+  result: string;
+  factor: string | null;
+  count: number;
 }
 
 export interface Store {
@@ -316,6 +337,7 @@ export interface Store {
   /** Replace the skey, keeping the old one valid until prevExpiresAt. */
   rotateSkey(ikey: string, newSealed: string, prevSealed: string, prevExpiresAt: number): Promise<boolean>;
   touchIntegration(id: string, at: number): Promise<void>;
+  setIntegrationNewUserPolicy(ikey: string, policy: NewUserPolicy): Promise<boolean>;
 
   // ---- users (username and aliases share one namespace; a name belongs to at most one user)
   /** Throws StoreConflictError if the username or an alias is taken. */
@@ -324,6 +346,10 @@ export interface Store {
   getUser(id: string): Promise<UserRow | undefined>;
   listUsers(): Promise<UserRow[]>;
   setUserStatus(id: string, status: UserStatus): Promise<boolean>;
+  /** Adds an alias (throws StoreConflictError if the name is taken); false if no such user. */
+  addUserAlias(userId: string, alias: string): Promise<boolean>;
+  /** Removes one of the user's aliases (never the username); false if it is not their alias. */
+  removeUserAlias(userId: string, alias: string): Promise<boolean>;
   /** Deletes the user with its aliases, tokens and bypass codes. */
   deleteUser(id: string): Promise<boolean>;
   /**
@@ -371,6 +397,8 @@ export interface Store {
   countStatusPoll(txid: string): Promise<number>;
   /** Pending transactions whose expiresAt has passed (for the expiry sweeper). */
   listExpiredPending(at: number, limit: number): Promise<string[]>;
+  /** Pending transactions not yet expired at `at`, oldest first (the console's dashboard). */
+  listPendingTransactions(at: number, limit: number): Promise<TransactionRow[]>;
   /** Delete settled transactions older than `before`. */
   purgeTransactions(before: number): Promise<number>;
   /**
@@ -538,6 +566,8 @@ export interface Store {
   listAuditNodes(): Promise<string[]>;
   /** Newest first across all chains. */
   queryAudit(q: AuditQuery): Promise<AuditEntry[]>;
+  /** Counts of matching entries grouped by bucket, result and factor (GROUP BY in the database). */
+  countAudit(q: AuditCountQuery): Promise<AuditCount[]>;
 
   close(): Promise<void>;
 }

@@ -101,6 +101,14 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
           expect(await store.rotateSkey('DI-unknown', 'x', 'y', 1)).toBe(false);
         });
 
+        it('sets the new-user policy', async () => {
+          const a = integration({ newUserPolicy: 'enroll' });
+          await store.createIntegration(a);
+          expect(await store.setIntegrationNewUserPolicy(a.ikey, 'deny')).toBe(true);
+          expect((await store.getIntegrationByIkey(a.ikey))?.newUserPolicy).toBe('deny');
+          expect(await store.setIntegrationNewUserPolicy('DINOPE', 'allow')).toBe(false);
+        });
+
         it('touches lastUsedAt', async () => {
           const a = integration();
           await store.createIntegration(a);
@@ -165,6 +173,26 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
           const first = (await store.findUserByName('alice'))!;
           await expect(store.createUser(user({ id: first.id, username: 'dave' }))).rejects.toBeInstanceOf(StoreConflictError);
           expect(await store.findUserByName('dave')).toBeUndefined();
+        });
+
+        it('adds and removes aliases in the shared namespace; the username is never removed as an alias', async () => {
+          const u = user({ aliases: ['a1'] });
+          const other = user();
+          await store.createUser(u);
+          await store.createUser(other);
+          expect(await store.addUserAlias(u.id, 'a0')).toBe(true);
+          expect((await store.getUser(u.id))?.aliases).toEqual(['a0', 'a1']);
+          expect((await store.findUserByName('a0'))?.id).toBe(u.id);
+          await expect(store.addUserAlias(u.id, other.username)).rejects.toBeInstanceOf(StoreConflictError);
+          await expect(store.addUserAlias(other.id, 'a1')).rejects.toBeInstanceOf(StoreConflictError);
+          expect(await store.addUserAlias('nobody', 'fresh')).toBe(false);
+          expect(await store.findUserByName('fresh')).toBeUndefined();
+          expect(await store.removeUserAlias(u.id, u.username)).toBe(false);
+          expect(await store.removeUserAlias(other.id, 'a1')).toBe(false);
+          expect(await store.removeUserAlias(u.id, 'a1')).toBe(true);
+          expect((await store.getUser(u.id))?.aliases).toEqual(['a0']);
+          expect(await store.findUserByName('a1')).toBeUndefined();
+          expect(await store.addUserAlias(other.id, 'a1')).toBe(true);
         });
 
         it('sets status', async () => {
@@ -462,6 +490,19 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
           expect(await store.listExpiredPending(T0 + 9, 10)).toEqual([]);
         });
 
+        it('lists pending, unexpired transactions oldest first (the dashboard), with a limit', async () => {
+          const a = transaction(integrationId, { createdAt: T0 + 2, expiresAt: T0 + 100 });
+          const b = transaction(integrationId, { createdAt: T0 + 1, expiresAt: T0 + 100 });
+          const expired = transaction(integrationId, { createdAt: T0, expiresAt: T0 + 10 });
+          const settled = transaction(integrationId, { createdAt: T0, expiresAt: T0 + 100 });
+          for (const tx of [a, b, expired, settled]) await store.createTransaction(tx);
+          await store.settleTransaction(settled.txid, { state: 'deny', status: 'deny', statusMsg: '', at: T0 });
+          expect((await store.listPendingTransactions(T0 + 20, 10)).map((t) => t.txid)).toEqual([b.txid, a.txid]);
+          expect((await store.listPendingTransactions(T0 + 20, 1)).map((t) => t.txid)).toEqual([b.txid]);
+          expect(await store.listPendingTransactions(T0 + 20, 10)).toContainEqual(a);
+          expect(await store.listPendingTransactions(T0 + 100, 10)).toEqual([]);
+        });
+
         it('purges settled transactions older than the cutoff, never pending ones', async () => {
           const old = transaction(integrationId);
           const recent = transaction(integrationId);
@@ -653,6 +694,42 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
           expect(times(await store.queryAudit({ since: T0 + 2 }))).toEqual([4, 3, 2]);
           expect(times(await store.queryAudit({ limit: 2 }))).toEqual([4, 3]);
           expect(times(await store.queryAudit({ username: 'alice', event: 'auth', since: T0 }))).toEqual([1]);
+        });
+
+        it('filters by integration, result, factor and an end time (hostile values are just values)', async () => {
+          await store.appendAudit(auditEntry('a', { time: T0 + 1, integration: 'DI1', result: 'allow', factor: 'push' }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: T0 + 2, integration: 'DI2', result: 'deny', factor: 'passcode' }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: T0 + 3, integration: 'DI1', result: 'deny', factor: null }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: T0 + 4, integration: "x' OR '1'='1", result: 'allow', factor: 'passcode' }), chainHash);
+          const times = (entries: { time: number }[]) => entries.map((e) => e.time - T0);
+          expect(times(await store.queryAudit({ integration: 'DI1' }))).toEqual([3, 1]);
+          expect(times(await store.queryAudit({ result: 'deny' }))).toEqual([3, 2]);
+          expect(times(await store.queryAudit({ factor: 'passcode' }))).toEqual([4, 2]);
+          expect(times(await store.queryAudit({ until: T0 + 2 }))).toEqual([2, 1]);
+          expect(times(await store.queryAudit({ since: T0 + 2, until: T0 + 3 }))).toEqual([3, 2]);
+          expect(times(await store.queryAudit({ integration: 'DI1', result: 'deny' }))).toEqual([3]);
+          expect(times(await store.queryAudit({ integration: "x' OR '1'='1" }))).toEqual([4]);
+          expect(times(await store.queryAudit({ integration: "' OR 1=1 --" }))).toEqual([]);
+        });
+
+        it('counts entries per time bucket, result and factor in the database', async () => {
+          const H = 3_600_000;
+          const base = Math.floor(T0 / H) * H;
+          await store.appendAudit(auditEntry('a', { time: base + 1, result: 'allow', factor: 'push' }), chainHash);
+          await store.appendAudit(auditEntry('b', { time: base + 2, result: 'allow', factor: 'push' }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: base + 3, result: 'deny', factor: 'passcode' }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: base + H + 5, result: 'allow', factor: null }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: base + H + 6, event: 'admin', result: 'allow', factor: null }), chainHash);
+          await store.appendAudit(auditEntry('a', { time: base + 3 * H, result: 'allow', factor: 'push' }), chainHash);
+          expect(await store.countAudit({ since: base, until: base + 2 * H, bucketMs: H, events: ['auth'] })).toEqual([
+            { bucket: base, result: 'allow', factor: 'push', count: 2 },
+            { bucket: base, result: 'deny', factor: 'passcode', count: 1 },
+            { bucket: base + H, result: 'allow', factor: null, count: 1 },
+          ]);
+          expect(await store.countAudit({ since: base, until: base + 4 * H, bucketMs: 24 * H, events: ['admin'] })).toEqual([
+            { bucket: Math.floor((base + H + 6) / (24 * H)) * 24 * H, result: 'allow', factor: null, count: 1 },
+          ]);
+          expect(await store.countAudit({ since: base, until: base + 4 * H, bucketMs: H, events: [] })).toEqual([]);
         });
 
         it(`${PARALLEL} parallel appends on one node: seqs 1..${PARALLEL} in one unbroken chain`, async () => {

@@ -1,9 +1,10 @@
 // The audit log: one hash chain per node.
+import { sql } from 'kysely';
 import { AUDIT_GENESIS, type AuditEntry, type Store } from '../contract.js';
 import { byCodeUnits, type StoreContext } from '../context.js';
 import { toAuditEntry } from '../rows.js';
 
-type AuditOps = Pick<Store, 'appendAudit' | 'readAuditChain' | 'listAuditNodes' | 'queryAudit'>;
+type AuditOps = Pick<Store, 'appendAudit' | 'readAuditChain' | 'listAuditNodes' | 'queryAudit' | 'countAudit'>;
 
 export function auditOps(ctx: StoreContext): AuditOps {
   const { db } = ctx;
@@ -63,11 +64,31 @@ export function auditOps(ctx: StoreContext): AuditOps {
       if (q.username !== undefined) query = query.where('username', '=', q.username);
       if (q.event !== undefined) query = query.where('event', '=', q.event);
       if (q.events !== undefined) query = query.where('event', 'in', q.events.length > 0 ? q.events : ['']);
+      if (q.integration !== undefined) query = query.where('integration', '=', q.integration);
+      if (q.result !== undefined) query = query.where('result', '=', q.result);
+      if (q.factor !== undefined) query = query.where('factor', '=', q.factor);
       if (q.since !== undefined) query = query.where('time', '>=', q.since);
+      if (q.until !== undefined) query = query.where('time', '<=', q.until);
       query = query.orderBy('time', 'desc').orderBy('seq', 'desc').orderBy('node_id');
       // No limit given: everything that matches (the caller chose not to bound it).
       if (q.limit !== undefined) query = query.limit(q.limit);
       return (await query.execute()).map(toAuditEntry);
+    },
+
+    async countAudit(q) {
+      if (!Number.isSafeInteger(q.bucketMs) || q.bucketMs <= 0) throw new Error('bucketMs must be a positive integer');
+      // Integer division on both backends (time is INTEGER in SQLite, BIGINT in PostgreSQL).
+      const bucket = sql<number | string>`(${sql.ref('time')} / ${sql.lit(q.bucketMs)}) * ${sql.lit(q.bucketMs)}`;
+      const rows = await db.selectFrom('audit_log')
+        .select([bucket.as('bucket'), 'result', 'factor', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('time', '>=', q.since)
+        .where('time', '<=', q.until)
+        .where('event', 'in', q.events.length > 0 ? q.events : [''])
+        .groupBy([bucket, 'result', 'factor'])
+        .execute();
+      return rows
+        .map((r) => ({ bucket: Number(r.bucket), result: r.result, factor: r.factor, count: Number(r.n) }))
+        .sort((a, b) => a.bucket - b.bucket || byCodeUnits(a.result, b.result) || byCodeUnits(a.factor ?? '', b.factor ?? ''));
     },
   };
 }

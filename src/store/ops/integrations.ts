@@ -5,7 +5,7 @@ import { toIntegration } from '../rows.js';
 
 type IntegrationOps = Pick<Store,
   | 'createIntegration' | 'getIntegrationByIkey' | 'listIntegrations' | 'deleteIntegration' | 'rotateSkey'
-  | 'touchIntegration' | 'setIntegrationPushPolicy'>;
+  | 'touchIntegration' | 'setIntegrationPushPolicy' | 'setIntegrationNewUserPolicy'>;
 
 export function integrationOps(ctx: StoreContext): IntegrationOps {
   const { db } = ctx;
@@ -48,6 +48,10 @@ export function integrationOps(ctx: StoreContext): IntegrationOps {
         .where('ikey', '=', ikey)
         .executeTakeFirst();
       return changed(result) > 0;
+    },
+
+    async setIntegrationNewUserPolicy(ikey, policy) {
+      return changed(await db.updateTable('integrations').set({ new_user_policy: policy }).where('ikey', '=', ikey).executeTakeFirst()) > 0;
     },
 
     async touchIntegration(id, at) {

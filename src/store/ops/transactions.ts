@@ -7,7 +7,7 @@ import type { Database } from '../schema.js';
 
 type TransactionOps = Pick<Store,
   | 'createTransaction' | 'getTransaction' | 'settleTransaction' | 'updatePendingStatus'
-  | 'countStatusPoll' | 'listExpiredPending' | 'purgeTransactions' | 'onTransactionChange'>;
+  | 'countStatusPoll' | 'listExpiredPending' | 'listPendingTransactions' | 'purgeTransactions' | 'onTransactionChange'>;
 
 export function transactionOps(ctx: StoreContext): TransactionOps {
   const { db, notifier } = ctx;
@@ -56,6 +56,16 @@ export function transactionOps(ctx: StoreContext): TransactionOps {
         .limit(limit)
         .execute();
       return rows.map((r) => r.txid);
+    },
+
+    async listPendingTransactions(at, limit) {
+      const rows = await db.selectFrom('transactions').selectAll()
+        .where('state', '=', 'pending')
+        .where('expires_at', '>', at)
+        .orderBy('created_at').orderBy('txid')
+        .limit(limit)
+        .execute();
+      return rows.map(toTransaction);
     },
 
     async purgeTransactions(before) {

@@ -6,7 +6,7 @@ import { toUser } from '../rows.js';
 import type { Database, UsersTable } from '../schema.js';
 
 type UserOps = Pick<Store,
-  | 'createUser' | 'findUserByName' | 'getUser' | 'listUsers' | 'setUserStatus' | 'deleteUser'
+  | 'createUser' | 'addUserAlias' | 'removeUserAlias' | 'findUserByName' | 'getUser' | 'listUsers' | 'setUserStatus' | 'deleteUser'
   | 'recordFailure' | 'recordSuccess' | 'unlockUser' | 'lockUser'>;
 
 export function userOps(ctx: StoreContext): UserOps {
@@ -33,6 +33,22 @@ export function userOps(ctx: StoreContext): UserOps {
             is_alias: ctx.bool(i > 0),
           }))).execute();
         }));
+    },
+
+    async addUserAlias(userId, alias) {
+      return orConflict(ctx, `user name (${alias})`, () =>
+        db.transaction().execute(async (trx) => {
+          const user = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+          if (!user) return false;
+          await trx.insertInto('user_names').values({ name: alias, user_id: userId, is_alias: ctx.bool(true) }).execute();
+          return true;
+        }));
+    },
+
+    async removeUserAlias(userId, alias) {
+      return changed(await db.deleteFrom('user_names')
+        .where('name', '=', alias).where('user_id', '=', userId).where('is_alias', '=', ctx.bool(true))
+        .executeTakeFirst()) > 0;
     },
 
     async findUserByName(name) {
