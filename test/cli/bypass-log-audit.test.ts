@@ -96,6 +96,20 @@ describe('tandem log', () => {
   it('says so when there is nothing to show', async () => {
     expect((await t.run(['log'])).stdout).toBe('No log entries.\n');
   });
+
+  it('filters by --integration, --result, --factor and --until (the console\'s filters)', async () => {
+    await addAuthEntries();
+    const reasons = async (args: string[]) => (await t.json<{ reason: string }[]>(['log', ...args])).map((e) => e.reason);
+    expect(await reasons(['--result', 'deny'])).toEqual(['invalid_passcode']);
+    expect(await reasons(['--factor', 'passcode'])).toEqual(['valid_passcode', 'invalid_passcode']);
+    expect(await reasons(['--integration', 'DIXXXXXXXXXXXXXXXXXX', '--result', 'enroll'])).toEqual(['unknown_user']);
+    expect(await reasons(['--integration', "DI' OR '1'='1"])).toEqual([]);
+    expect(await reasons(['--until', '2000-01-01'])).toEqual([]);
+    expect(await reasons(['--until', new Date(Date.now() + 60_000).toISOString(), '--user', 'bob'])).toEqual(['unknown_user']);
+    const bad = await t.run(['log', '--until', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^tandem: --until must be ISO 8601/);
+  });
 });
 
 describe('tandem audit verify', () => {

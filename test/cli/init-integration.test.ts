@@ -135,6 +135,17 @@ describe('tandem integration', () => {
     expect((await t.run(['integration', 'show', j.ikey])).stdout).not.toMatch(/replayed/);
   });
 
+  it('set --new-user-policy changes the policy, audited; a bad value or none is a usage error', async () => {
+    const c = await t.json<{ ikey: string }>(['integration', 'create', '--name', 'pol']);
+    expect((await t.run(['integration', 'set', c.ikey, '--new-user-policy', 'deny'])).stdout).toBe(`New-user policy of ${c.ikey}: deny.\n`);
+    expect((await t.json<{ newUserPolicy: string }>(['integration', 'show', c.ikey])).newUserPolicy).toBe('deny');
+    expect((await t.run(['integration', 'set', c.ikey, '--new-user-policy', 'maybe'])).code).toBe(2);
+    expect((await t.run(['integration', 'set', c.ikey])).code).toBe(2);
+    expect((await t.run(['integration', 'set', 'DINOPE', '--new-user-policy', 'allow'])).code).not.toBe(0);
+    const log = await t.json<{ reason: string; integration: string }[]>(['log', '--admin', '--integration', c.ikey]);
+    expect(log[0]).toMatchObject({ reason: 'new_user_policy_set', integration: c.ikey });
+  });
+
   it('create --json, list, show, rotate-skey', async () => {
     const c = await t.json<Record<string, string>>(['integration', 'create', '--name', 'db', '--new-user-policy', 'deny']);
     expect(Object.keys(c).sort()).toEqual(['cafile', 'host', 'ikey', 'legacyV1', 'name', 'newUserPolicy', 'skey']);

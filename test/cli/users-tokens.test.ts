@@ -22,6 +22,20 @@ interface UserJson {
 }
 
 describe('tandem user', () => {
+  it('add-alias and remove-alias (one namespace with usernames), audited', async () => {
+    expect((await t.run(['user', 'create', 'alice'])).code).toBe(0);
+    expect((await t.run(['user', 'create', 'bob'])).code).toBe(0);
+    expect((await t.run(['user', 'add-alias', 'alice', 'al'])).stdout).toBe('User alice: aliases al.\n');
+    expect((await t.json<UserJson>(['user', 'show', 'al'])).username).toBe('alice');
+    const taken = await t.run(['user', 'add-alias', 'alice', 'bob']);
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain('already taken by user bob');
+    expect((await t.run(['user', 'remove-alias', 'alice', 'alice'])).code).not.toBe(0);
+    expect(await t.json(['user', 'remove-alias', 'alice', 'al'])).toEqual({ username: 'alice', aliases: [] });
+    const log = await t.json<{ event: string; reason: string; username: string }[]>(['log', '--admin', '--user', 'alice']);
+    expect(log.map((e) => e.reason).slice(0, 2)).toEqual(['alias_removed', 'alias_added']);
+  });
+
   it('create, list, show, disable, enable, unlock, delete', async () => {
     const created = await t.run(['user', 'create', 'alice', '--alias', 'al', '--alias', 'alice.smith']);
     expect(created.code).toBe(0);

@@ -1,7 +1,7 @@
 // `tandem integration …`: the ikey/skey pairs hosts sign their requests with.
-import { createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setPushPolicy, showIntegration, showPushPolicy, type PushPolicyView } from '../../core/integrations.js';
+import { createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setNewUserPolicy, setPushPolicy, showIntegration, showPushPolicy, type PushPolicyView } from '../../core/integrations.js';
 import type { PushPolicy } from '../../store/contract.js';
-import type { CommandDef } from '../args.js';
+import { UsageError, type CommandDef } from '../args.js';
 import { cell, keyValues, safe, table, when } from '../output.js';
 import { apiHost, clientConfigBlock, DUO_UNIX_MAX_LINE_BYTES, LEGACY_V1_WARNING } from '../../core/client-config.js';
 
@@ -125,6 +125,22 @@ export const integrationCommands: CommandDef[] = [
         await deleteIntegration(deps, ikey, ctx.bool('force'));
         if (ctx.json) return void ctx.printJson({ deleted: ikey });
         ctx.out(`Integration ${safe(ikey)} deleted.`);
+      });
+    },
+  },
+  {
+    path: ['integration', 'set'],
+    summary: 'Change an integration\'s settings (the new-user policy)',
+    args: [IKEY],
+    flags: [{ name: 'new-user-policy', kind: 'string', value: 'POLICY', choices: ['enroll', 'allow', 'deny'], description: 'what happens to users Tandem does not know' }],
+    async run(ctx) {
+      const policy = ctx.str('new-user-policy');
+      if (policy === undefined) throw new UsageError('nothing to change: give --new-user-policy', ctx.def);
+      return ctx.withRuntime(async ({ deps }) => {
+        const ikey = ctx.args.IKEY!;
+        await setNewUserPolicy(deps, ikey, policy);
+        if (ctx.json) return void ctx.printJson({ ikey, newUserPolicy: policy });
+        ctx.out(`New-user policy of ${safe(ikey)}: ${policy}.`);
       });
     },
   },

@@ -19,23 +19,30 @@ export const logCommand: CommandDef = {
   flags: [
     { name: 'user', kind: 'string', value: 'USER', description: 'only this username' },
     { name: 'since', kind: 'string', value: 'TIME', description: 'only entries at or after TIME: ISO 8601 (2024-05-01, 2024-05-01T12:00:00Z) or relative (15m, 2h, 7d)' },
+    { name: 'until', kind: 'string', value: 'TIME', description: 'only entries at or before TIME (same forms as --since)' },
+    { name: 'integration', kind: 'string', value: 'IKEY', description: 'only this integration' },
+    { name: 'result', kind: 'string', value: 'RESULT', description: 'only this result (allow, deny, enroll, waiting, fraud, timeout, …)' },
+    { name: 'factor', kind: 'string', value: 'FACTOR', description: 'only this factor (push, passcode, …)' },
     { name: 'limit', kind: 'int', value: 'N', min: 1, max: 100000, description: 'at most N entries (default 100)' },
     { name: 'admin', kind: 'boolean', description: 'include operator actions and enrollments (user created, token added, portal enrollment, approval, …)' },
   ],
   async run(ctx) {
-    const sinceText = ctx.str('since');
-    let since: number | undefined;
-    if (sinceText !== undefined) {
-      const t = parseSince(sinceText, Date.now());
-      if (t === null) throw new UsageError(`--since must be ISO 8601 (2024-05-01T12:00:00Z) or relative like 15m, 2h, 7d (got ${shown(sinceText)})`, ctx.def);
-      since = t;
-    }
-    const user = ctx.str('user');
+    const time = (flag: 'since' | 'until'): number | undefined => {
+      const text = ctx.str(flag);
+      if (text === undefined) return undefined;
+      const t = parseSince(text, Date.now());
+      if (t === null) throw new UsageError(`--${flag} must be ISO 8601 (2024-05-01T12:00:00Z) or relative like 15m, 2h, 7d (got ${shown(text)})`, ctx.def);
+      return t;
+    };
+    const since = time('since');
+    const until = time('until');
     const limit = ctx.int('limit');
+    const filters = { username: ctx.str('user'), integration: ctx.str('integration'), result: ctx.str('result'), factor: ctx.str('factor') };
     return ctx.withRuntime(async ({ deps }) => {
       const entries: AuditEntry[] = await queryLog(deps, {
-        ...(user !== undefined ? { username: user } : {}),
+        ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
         ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
         ...(limit !== undefined ? { limit } : {}),
         includeAdmin: ctx.bool('admin'),
       });

@@ -1,7 +1,7 @@
 // `tandem user …`: users and their aliases (one namespace shared by both).
 import { listBypassCodes } from '../../core/bypass.js';
 import { listTokens } from '../../core/tokens.js';
-import { createUser, deleteUser, listUsers, setUserEnabled, showUser, unlockUser } from '../../core/users.js';
+import { addAlias, createUser, deleteUser, removeAlias, listUsers, setUserEnabled, showUser, unlockUser } from '../../core/users.js';
 import type { ArgDef, CommandDef } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { cell, keyValues, safe, table, when } from '../output.js';
@@ -83,4 +83,16 @@ export const userCommands: CommandDef[] = [
   simple('enable', 'Enable a disabled user', (ctx, name) => ctx.withRuntime(({ deps }) => setUserEnabled(deps, name, true)), 'enabled'),
   simple('unlock', 'Clear a lockout and the failure count', (ctx, name) => ctx.withRuntime(({ deps }) => unlockUser(deps, name)), 'unlocked'),
   simple('delete', 'Delete a user with their aliases, tokens and bypass codes', (ctx, name) => ctx.withRuntime(({ deps }) => deleteUser(deps, name)), 'deleted'),
+  ...(['add', 'remove'] as const).map((verb): CommandDef => ({
+    path: ['user', `${verb}-alias`],
+    summary: verb === 'add' ? 'Give a user another name (aliases share one namespace with usernames)' : 'Remove one of a user\'s aliases',
+    args: [NAME, { name: 'ALIAS', description: 'the alias' }],
+    async run(ctx) {
+      return ctx.withRuntime(async ({ deps }) => {
+        const u = await (verb === 'add' ? addAlias : removeAlias)(deps, ctx.args.NAME!, ctx.args.ALIAS!);
+        if (ctx.json) return void ctx.printJson({ username: u.username, aliases: u.aliases });
+        ctx.out(`User ${safe(u.username)}: aliases ${u.aliases.length ? u.aliases.map(safe).join(', ') : 'none'}.`);
+      });
+    },
+  })),
 ];
