@@ -7,7 +7,11 @@ import { CoreError } from '../../core/errors.js';
 import type { Core } from '../../core/service.js';
 import type { ServerLogger } from '../logger.js';
 import { ConsoleRefusal } from './form.js';
+import { registerAdmins } from './pages/admins.js';
+import { registerDashboard } from './pages/dashboard.js';
+import { registerEnrollments } from './pages/enrollments.js';
 import { registerIntegrations } from './pages/integrations.js';
+import { registerLog } from './pages/log.js';
 import { page } from './pages/layout.js';
 import { html } from './render.js';
 import { registerSetup } from './pages/setup.js';
@@ -69,13 +73,16 @@ export function buildConsoleApp(o: ConsoleAppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((_request, reply) => errorPage(reply, 404, 'There is no such page.'));
 
-  app.get('/console', (_request, reply) => reply.code(303).header('location', '/console/users').send());
-  app.get('/console/', (_request, reply) => reply.code(303).header('location', '/console/users').send());
+  app.get('/console', (_request, reply) => reply.code(303).header('location', '/console/').send());
   app.get('/console/static/console.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_JS));
   app.get('/console/static/console.css', (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));
   registerSignIn(app, o.core);
   registerSetup(app, o.core);
   registerUsers(app, o.core);
   registerIntegrations(app, o.core, o.caCert);
+  registerDashboard(app, o.core);
+  registerLog(app, o.core);
+  registerEnrollments(app, o.core);
+  registerAdmins(app, o.core);
   return app;
 }

@@ -3,7 +3,8 @@
 // the push policy form (the same core function as `tandem integration policy`).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { apiHost, clientConfigBlock, LEGACY_V1_WARNING, tandemClientConfigBlock, TANDEM_CLIENT_CONFIGS } from '../../../core/client-config.js';
-import { createIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setPushPolicy, showIntegration, showPushPolicy, type IntegrationView } from '../../../core/integrations.js';
+import { adminAudit, createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setNewUserPolicy, setPushPolicy, showIntegration, showPushPolicy, type IntegrationView } from '../../../core/integrations.js';
+import { setEnrollmentApproval } from '../../../core/enrollments.js';
 import type { Core } from '../../../core/service.js';
 import type { PushPolicy } from '../../../store/contract.js';
 import { ConsoleRefusal, field } from '../form.js';
@@ -15,10 +16,11 @@ import { csrfField, page, reauthFields } from './layout.js';
 const sendHtml = (reply: FastifyReply, h: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(h.toString());
 const integrationUrl = (ikey: string, done?: string): string => `/console/integration?ikey=${encodeURIComponent(ikey)}${done ? `&done=${done}` : ''}`;
 
-function listPage(s: Signed, list: IntegrationView[]): Html {
+function listPage(s: Signed, list: IntegrationView[], notice: string | null = null): Html {
   return page({
     title: 'Integrations',
     signed: s,
+    notice,
     body: html`<table><thead><tr><th>Name</th><th>ikey</th><th>New-user policy</th><th>Legacy v1</th><th>Created</th><th>Last used</th></tr></thead><tbody>
 ${list.map((i) => html`<tr><td><a href="${integrationUrl(i.ikey)}">${i.name}</a></td><td>${i.ikey}</td><td>${i.newUserPolicy}</td><td>${i.legacyV1 ? 'yes' : 'no'}</td><td>${when(i.createdAt)}</td><td>${when(i.lastUsedAt)}</td></tr>`)}
 </tbody></table>
@@ -43,6 +45,7 @@ async function detailPage(s: Signed, ikey: string, o: { notice?: string | null; 
   const i = await showIntegration(s.deps, ikey);
   const p = await showPushPolicy(s.deps, ikey);
   const e = p.effective;
+  const approval = (await s.deps.store.getIntegrationByIkey(ikey))?.enrollmentApproval ?? 'open';
   const def = (k: keyof PushPolicy): string => (p.policy[k] === undefined ? ' (site default)' : '');
   const opt = (name: string, values: string[], current: string) =>
     html`<select name="${name}"><option value="">keep</option>${values.map((v) => html`<option value="${v}"${v === current ? html` selected` : ''}>${v}</option>`)}</select>`;
@@ -61,6 +64,14 @@ ${o.body ?? ''}
 <tr><th>Previous skey valid until</th><td>${when(i.previousSkeyValidUntil)}</td></tr>
 </tbody></table>
 ${i.legacyV1 ? html`<p class="error">${LEGACY_V1_WARNING}</p>` : ''}
+<h2>Users and enrollment</h2>
+<form method="post" action="/console/integration/new-user-policy"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
+<label>Users Tandem does not know ${opt('new_user_policy', ['enroll', 'allow', 'deny'], i.newUserPolicy)}</label>
+<p><button type="submit">Save new-user policy</button></p></fieldset></form>
+<form method="post" action="/console/integration/enrollment-approval"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
+<label>Enrollments through the portal: ${approval} ${opt('enrollment_approval', ['open', 'admin'], approval)}</label>
+<p class="muted">open: whoever holds the link enrolls (Duo's default); admin: each enrollment waits for approval under Enrollments.</p>
+<p><button type="submit">Save enrollment approval</button></p></fieldset></form>
 <h2>Push policy</h2>
 <form method="post" action="/console/integration/policy"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
 <label>Verified push (number matching): ${e.verifiedPush}${def('verifiedPush')} ${opt('verified_push', ['off', 'required'], '')}</label>
@@ -74,7 +85,12 @@ ${i.legacyV1 ? html`<p class="error">${LEGACY_V1_WARNING}</p>` : ''}
 <form method="post" action="/console/integration/rotate" data-confirm="Give this integration a new skey?"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
 <p>The previous skey keeps working for ${Math.round(s.deps.settings.skeyOverlapSeconds / 3600)} hours after rotating.</p>
 ${reauthFields()}
-<p><button type="submit" class="danger">Rotate skey</button></p></fieldset></form>`,
+<p><button type="submit" class="danger">Rotate skey</button></p></fieldset></form>
+<h2>Delete</h2>
+<form method="post" action="/console/integration/delete" data-confirm="Delete this integration? Hosts using it can no longer authenticate."><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
+<label><input type="checkbox" name="force" value="yes"> Delete even if hosts used it in the last 24 hours</label>
+${reauthFields()}
+<p><button type="submit" class="danger">Delete integration</button></p></fieldset></form>`,
   });
 }
 
@@ -109,14 +125,15 @@ export function registerIntegrations(app: FastifyInstance, core: Core, caCert: s
   app.register(async (scope) => {
     scope.addHook('preHandler', guard(core));
 
-    scope.get('/console/integrations', async (request, reply) => {
+    scope.get<{ Querystring: { done?: unknown } }>('/console/integrations', async (request, reply) => {
       const s = signedIn(request);
-      return sendHtml(reply, listPage(s, await listIntegrations(s.deps)));
+      return sendHtml(reply, listPage(s, await listIntegrations(s.deps), request.query.done === 'deleted' ? 'Integration deleted.' : null));
     });
 
     scope.get<{ Querystring: { ikey?: string; done?: string } }>('/console/integration', async (request, reply) => {
       const s = signedIn(request);
-      return sendHtml(reply, await detailPage(s, String(request.query.ikey ?? ''), { notice: request.query.done === 'policy' ? 'Push policy saved.' : null }));
+      const notices: Record<string, string> = { policy: 'Push policy saved.', new_user_policy: 'New-user policy saved.', enrollment_approval: 'Enrollment approval saved.' };
+      return sendHtml(reply, await detailPage(s, String(request.query.ikey ?? ''), { notice: notices[String(request.query.done ?? '')] ?? null }));
     });
 
     scope.post('/console/integrations/create', async (request, reply) => {
@@ -146,6 +163,34 @@ export function registerIntegrations(app: FastifyInstance, core: Core, caCert: s
         notice: 'New skey made.',
         body: html`<div class="secret"><p>The new skey, shown only now: <code>${r.skey}</code>. The previous one keeps working until ${when(r.previousValidUntil)}; update "skey =" on every host before then.</p>${configsHtml(cfg)}</div>`,
       }));
+    });
+
+    scope.post('/console/integration/new-user-policy', async (request, reply) => {
+      const s = signedIn(request);
+      const ikey = field(s.form, 'ikey');
+      await setNewUserPolicy(s.deps, ikey, field(s.form, 'new_user_policy'));
+      return reply.code(303).header('location', integrationUrl(ikey, 'new_user_policy')).send();
+    });
+
+    scope.post('/console/integration/enrollment-approval', async (request, reply) => {
+      const s = signedIn(request);
+      const ikey = field(s.form, 'ikey');
+      const approval = field(s.form, 'enrollment_approval');
+      await setEnrollmentApproval(s.deps, ikey, approval);
+      // The portal's policy_set entry says by 'cli' and carries no actor: record who set it.
+      await adminAudit(s.deps, 'enrollment_approval_set', { ikey, enrollmentApproval: approval });
+      return reply.code(303).header('location', integrationUrl(ikey, 'enrollment_approval')).send();
+    });
+
+    scope.post('/console/integration/delete', async (request, reply) => {
+      const s = signedIn(request);
+      const ikey = field(s.form, 'ikey');
+      const force = field(s.form, 'force');
+      if (force !== '' && force !== 'yes') throw new ConsoleRefusal(400, 'Force is a yes/no choice.');
+      await showIntegration(s.deps, ikey); // unknown: "not found", not a re-auth prompt
+      await requireReauth(s);
+      await deleteIntegration(s.deps, ikey, force === 'yes');
+      return reply.code(303).header('location', '/console/integrations?done=deleted').send();
     });
 
     scope.post('/console/integration/policy', async (request, reply) => {

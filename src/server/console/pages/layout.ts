@@ -26,7 +26,7 @@ export function page(o: PageOptions): Html {
 <body>
 <header>
 <strong>Tandem console</strong>
-${s ? html`<nav><a href="/console/users">Users</a> · <a href="/console/integrations">Integrations</a></nav>
+${s ? html`<nav><a href="/console/">Dashboard</a> · <a href="/console/log">Log</a> · <a href="/console/users">Users</a> · <a href="/console/integrations">Integrations</a> · <a href="/console/enrollments">Enrollments</a> · <a href="/console/admins">Admins</a></nav>
 <div class="who"><span>Signed in as <b>${s.session.admin.name}</b></span>
 <form method="post" action="/console/logout">${csrfField(s)}<button type="submit">Sign out</button></form></div>` : ''}
 </header>
