@@ -2,7 +2,7 @@
 // listener, port 0, its URL read from the server log): an admin's first run through the setup
 // link from `tandem admin create` (the test computes TOTP codes from the key on the page, as an
 // app would), sign-in with password + code, creating a user and an integration, unlocking a user
-// locked by failed logins, sign-out. The page must run with no CSP violation or script error.
+// locked by failed logins, watching a login appear in the live log, the dashboard's chart, sign-out. The page must run with no CSP violation or script error.
 // Screenshots: test-artifacts/screenshots/console-*.png.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ afterAll(async () => {
   await cleanupAll('console browser test', [() => browser?.close(), () => srv?.stop()]);
 });
 
-it('first run, sign-in, a user and an integration, unlocking a locked user, sign-out', async () => {
+it('first run, sign-in, a user and an integration, unlocking a locked user, a login in the live log, the dashboard, sign-out', async () => {
   const created = await srv!.cli(['admin', 'create', 'alice']);
   expect(created.code).toBe(0);
   const token = /\/console\/setup\/([A-Za-z0-9_-]{43})/.exec(created.stdout)![1]!;
@@ -90,7 +90,9 @@ it('first run, sign-in, a user and an integration, unlocking a locked user, sign
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('heading', { name: 'User pat' }).waitFor();
   await page.getByText('User created.').waitFor();
-  expect(await page.getByText('<img src=x onerror=alert(1)>').count()).toBe(1);
+  // As text in the user's table and in the aliases list; never an element.
+  expect(await page.getByText('<img src=x onerror=alert(1)>').count()).toBe(2);
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
 
   // An integration: the skey and the client configs shown once.
   await page.getByRole('link', { name: 'Integrations' }).click();
@@ -113,6 +115,33 @@ it('first run, sign-in, a user and an integration, unlocking a locked user, sign
   await page.getByText('User unlocked.').waitFor();
   expect(await page.locator('td.status-active').count()).toBe(1);
   await browser!.screenshot(page, 'console-user');
+
+  // A bypass code for pat, shown once; then the live log: a login made now appears at the top
+  // without reloading (only console.js makes rows with class "new").
+  await page.getByRole('button', { name: 'Create' }).click();
+  const bypass = /^(\d{9})$/.exec((await page.locator('div.secret pre').textContent())!.trim())![1]!;
+  await page.getByRole('link', { name: 'Log', exact: true }).click();
+  await page.getByRole('heading', { name: 'Authentication log' }).waitFor();
+  await page.locator('table#log[data-live]').waitFor();
+  const before = await page.locator('table#log tbody tr').count();
+  const r = await signedAuthPost(srv!, api, '/auth/v2/auth', { username: 'pat', factor: 'passcode', passcode: bypass });
+  expect(JSON.stringify(r)).toContain('allow');
+  const fresh = page.locator('table#log tbody tr.new', { hasText: 'pat' }).first();
+  await fresh.waitFor({ timeout: 15_000 });
+  expect(await fresh.locator('td.result-ok').textContent()).toBe('allow');
+  expect(await page.locator('table#log tbody tr').first().getAttribute('class')).toBe('new');
+  expect(await page.locator('table#log tbody tr').count()).toBeGreaterThan(before);
+  await fresh.locator('summary').click();
+  await fresh.locator('dt', { hasText: 'seq' }).waitFor();
+  await browser!.screenshot(page, 'console-log');
+
+  // The dashboard: the chart has bars for these logins (by result and by factor).
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  expect(await page.locator('figure.chart svg rect[data-key="allow"]').count()).toBeGreaterThan(0);
+  expect(await page.locator('figure.chart svg rect[data-key="deny"]').count()).toBeGreaterThan(0);
+  expect(await page.locator('figure.chart svg rect[data-key="passcode"]').count()).toBeGreaterThan(0);
+  await browser!.screenshot(page, 'console-dashboard');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -115,6 +115,7 @@ nav a { margin: 0 .15rem; }
 .result-ok { color: #2b8a3e; font-weight: 600; }
 .result-bad { color: #a4161a; font-weight: 600; }
 tr.new { background: #fff8e1; }
+details[open] { min-width: 18rem; }
 details dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: .4rem 0; }
 details dt { font-weight: 600; }
 details dd { margin: 0; word-break: break-all; }

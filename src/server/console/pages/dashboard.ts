@@ -10,8 +10,9 @@ import { guard, signedIn } from '../session.js';
 import { detailPairs } from './log.js';
 import { actionForm, page } from './layout.js';
 
-const PALETTE = ['#2b8a3e', '#c92a2a', '#e67700', '#1971c2', '#7048e8', '#0c8599', '#868e96', '#d6336c'];
-const FIXED: Record<string, string> = { allow: '#2b8a3e', deny: '#c92a2a', fraud: '#862e9c', timeout: '#e67700', enroll: '#1971c2', push: '#1971c2', passcode: '#2b8a3e', none: '#868e96' };
+// Colours not used by FIXED, so an unnamed key never looks like allow or deny.
+const PALETTE = ['#e67700', '#7048e8', '#0c8599', '#d6336c', '#5c940d', '#364fc7', '#a61e4d', '#495057'];
+const FIXED: Record<string, string> = { allow: '#2b8a3e', deny: '#c92a2a', fraud: '#862e9c', timeout: '#e67700', enroll: '#1971c2', push: '#1971c2', passcode: '#2f9e44', bypass_code: '#f08c00', none: '#868e96' };
 
 function colors(keys: string[]): Map<string, string> {
   const m = new Map<string, string>();

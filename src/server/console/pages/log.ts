@@ -111,7 +111,7 @@ function logPage(s: Signed, f: LogFilters, entries: AuditEntry[], now: number): 
 <label>User <input type="text" name="user" value="${f.user}" maxlength="100"></label>
 <label>Integration (ikey) <input type="text" name="integration" value="${f.integration}" maxlength="64"></label>
 <label>Result ${opt('result', ['allow', 'deny', 'waiting', 'enroll', 'auth', 'fraud', 'timeout', 'ok', 'refused', 'held'], f.result)}</label>
-<label>Factor ${opt('factor', ['push', 'passcode', 'phone', 'sms', 'auto', 'bypass'], f.factor)}</label>
+<label>Factor ${opt('factor', ['push', 'passcode', 'bypass_code', 'phone', 'sms', 'auto'], f.factor)}</label>
 <label>From (UTC) <input type="datetime-local" name="since" value="${f.since}"></label>
 <label>To (UTC) <input type="datetime-local" name="until" value="${f.until}"></label>
 <label><input type="checkbox" name="admin" value="1"${f.admin ? html` checked` : ''}> Include operator actions, enrollments and devices</label>
