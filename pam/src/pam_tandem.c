@@ -8,6 +8,13 @@
  *   auth required pam_tandem.so [conf=FILE] [debug] [timeout=SECONDS] [helper=PATH] [node=PATH] ...
  *
  * Every argument, known or not, is also passed to the helper verbatim (ARG lines).
+ *
+ * Logging: pam_syslog (authpriv, "pam_tandem(<service>:auth): ...", helper lines prefixed
+ * "helper: "). In local mode (`mode=local`, pam_google_authenticator's behaviour) it logs the way
+ * pam_google_authenticator does, so log parsers and fail2ban filters written for it keep working:
+ * openlog("<service>(pam_google_auth)", LOG_CONS|LOG_PID, LOG_AUTHPRIV), syslog, closelog for each
+ * message, the helper's lines (upstream's texts) as they are, and our own outcome line only with
+ * `debug` (upstream has no such line).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +38,9 @@
 
 #define PUBLIC __attribute__((visibility("default")))
 
+/* pam_google_authenticator's syslog ident suffix (since 2020; v1.08 had "(pam_google_authenticator)"). */
+#define GA_MODULE_NAME "(pam_google_auth)"
+
 static const char *const env_whitelist[] = { "SSH_CONNECTION", "SSH_ORIGINAL_COMMAND", "SUDO_COMMAND", "SUDO_USER", "DUO_PASSCODE" };
 
 struct opts {
@@ -44,7 +54,22 @@ struct ctx {
 	pam_handle_t *pamh;
 	int debug;
 	int silent;     /* PAM_SILENT: no INFO/ERROR messages (prompts still go through) */
+	int local;      /* mode=local: log as pam_google_authenticator */
 };
+
+/* Upstream's log_message(): the ident is "<service>(pam_google_auth)" in an 80-byte buffer. */
+static void ga_syslog(pam_handle_t *pamh, int prio, const char *msg)
+{
+	const void *service = NULL;
+	char ident[80];
+
+	if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS || service == NULL)
+		service = "";
+	snprintf(ident, sizeof(ident), "%s" GA_MODULE_NAME, (const char *)service);
+	openlog(ident, LOG_CONS | LOG_PID, LOG_AUTHPRIV);
+	syslog(prio, "%s", msg);
+	closelog();
+}
 
 static void log_sink(void *vctx, int prio, const char *msg)
 {
@@ -52,7 +77,10 @@ static void log_sink(void *vctx, int prio, const char *msg)
 
 	if (prio == LOG_DEBUG && !x->debug)
 		return;
-	pam_syslog(x->pamh, prio, "%s", msg);
+	if (x->local)
+		ga_syslog(x->pamh, prio, msg);
+	else
+		pam_syslog(x->pamh, prio, "%s", msg);
 	if (x->debug)
 		fprintf(stderr, "[pam_tandem] %s\n", msg);
 }
@@ -225,7 +253,8 @@ static int run(struct tp_child *c, struct ctx *x, const struct opts *o, int node
 			tp_logf(c, LOG_ERR, "helper exited with status %d", WEXITSTATUS(status));
 		return PAM_AUTH_ERR;
 	}
-	tp_logf(c, outcome == TP_DENY ? LOG_NOTICE : LOG_INFO, "user %s: %s%s%s", user,
+	/* Local mode: the helper has logged upstream's verdict line; ours is a debug line there. */
+	tp_logf(c, x->local ? LOG_DEBUG : outcome == TP_DENY ? LOG_NOTICE : LOG_INFO, "user %s: %s%s%s", user,
 	    outcome == TP_SUCCESS ? "success" : outcome == TP_IGNORE ? "ignore" : "deny", reason[0] ? ": " : "", reason);
 	return outcome == TP_SUCCESS ? PAM_SUCCESS : outcome == TP_IGNORE ? PAM_IGNORE : PAM_AUTH_ERR;
 }
@@ -233,7 +262,7 @@ static int run(struct tp_child *c, struct ctx *x, const struct opts *o, int node
 PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct tp_child *c;
-	struct ctx x = { .pamh = pamh, .debug = 0, .silent = (flags & PAM_SILENT) != 0 };
+	struct ctx x = { .pamh = pamh, .debug = 0, .silent = (flags & PAM_SILENT) != 0, .local = 0 };
 	struct opts o;
 	struct sigaction dfl, old_chld;
 	char why[PATH_MAX + 128], node[PATH_MAX], helper[PATH_MAX];
@@ -246,6 +275,10 @@ PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	c->in_fd = c->out_fd = c->err_fd = -1;
 	c->log = log_sink;
 	c->log_ctx = &x;
+	for (int i = 0; i < argc; i++)          /* the helper's own test (src/client/helper-main.ts) */
+		if (strcmp(argv[i], "mode=local") == 0)
+			x.local = 1;
+	c->err_bare = x.local;
 	if (parse_opts(c, argc, argv, &o) != 0)
 		goto out;
 	x.debug = o.debug;

@@ -217,7 +217,7 @@ static void flush_err_line(struct tp_child *c)
 		}
 	}
 	if (c->err_lines < TP_ERR_LINES)
-		tp_logf(c, prio, "helper: %s%s", msg, c->err_truncated ? " [truncated]" : "");
+		tp_logf(c, prio, "%s%s%s", c->err_bare ? "" : "helper: ", msg, c->err_truncated ? " [truncated]" : "");
 	else if (c->err_lines == TP_ERR_LINES)
 		tp_logf(c, LOG_WARNING, "helper: further stderr output not logged");
 	c->err_lines++;

@@ -30,6 +30,7 @@ struct tp_child {
 	char err_buf[TP_ERR_LINE + 1];
 	tp_log_fn log;
 	void *log_ctx;
+	int err_bare;           /* log the helper's stderr lines as is, without the "helper: " prefix */
 };
 
 /* Results of tp_read_line and tp_converse. */
