@@ -65,7 +65,7 @@ async function decide(deps: Deps, id: string, state: 'approved' | 'denied'): Pro
  * transaction, so a crash cannot leave it approved without its token); a held device gets an
  * activation link.
  */
-export async function approveEnrollment(deps: Deps, id: string, by = 'cli'): Promise<{ id: string; username: string; kind: PendingEnrollmentKind; tokenId?: string; activation?: ActivationView }> {
+export async function approveEnrollment(deps: Deps, id: string, by: string = deps.actor ?? 'cli'): Promise<{ id: string; username: string; kind: PendingEnrollmentKind; tokenId?: string; activation?: ActivationView }> {
   const held = await deps.store.getPendingEnrollment(id);
   if (!held || held.state !== 'pending') throw new CoreError('not_found', `no held enrollment ${id}`);
   if (held.kind === 'totp') {
@@ -85,7 +85,7 @@ export async function approveEnrollment(deps: Deps, id: string, by = 'cli'): Pro
   return { id, username, kind: row.kind, activation };
 }
 
-export async function denyEnrollment(deps: Deps, id: string, by = 'cli'): Promise<{ id: string; username: string }> {
+export async function denyEnrollment(deps: Deps, id: string, by: string = deps.actor ?? 'cli'): Promise<{ id: string; username: string }> {
   const { row, username } = await decide(deps, id, 'denied');
   await enrollmentAudit(deps, { username, reason: 'denied', result: 'refused', detail: { id, kind: row.kind, by } });
   return { id, username };
@@ -95,5 +95,5 @@ export async function denyEnrollment(deps: Deps, id: string, by = 'cli'): Promis
 export async function setEnrollmentApproval(deps: Deps, ikey: string, approval: string): Promise<void> {
   if (approval !== 'open' && approval !== 'admin') throw new CoreError('bad_request', 'enrollment approval must be open or admin');
   if (!(await deps.store.setIntegrationEnrollmentApproval(ikey, approval))) throw new CoreError('not_found', `no integration with ikey ${ikey}`);
-  await enrollmentAudit(deps, { username: null, reason: 'policy_set', integration: ikey, detail: { enrollmentApproval: approval, by: 'cli' } });
+  await enrollmentAudit(deps, { username: null, reason: 'policy_set', integration: ikey, detail: { enrollmentApproval: approval, by: deps.actor ?? 'cli' } });
 }

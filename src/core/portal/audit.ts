@@ -17,6 +17,7 @@ export async function enrollmentAudit(
     ipaddr: o.ipaddr ?? null,
     hostname: null,
     txid: null,
-    detail: o.detail ?? {},
+    // A console admin acting is named in the entry, as admin audit entries do (core/integrations.ts).
+    detail: deps.actor === undefined ? (o.detail ?? {}) : { ...(o.detail ?? {}), actor: deps.actor },
   });
 }

@@ -36,7 +36,7 @@ export async function createAdminEnrollLink(deps: Deps, username: string, validS
   const now = deps.clock.now();
   const expiresAt = now + validSecs * 1000;
   await deps.store.createEnrollToken({ tokenHash: enrollTokenHash(token), integrationId: null, username: user.username, createdAt: now, expiresAt, usedAt: null });
-  await enrollmentAudit(deps, { username: user.username, reason: 'link_created', detail: { via: 'cli', expiresAt } });
+  await enrollmentAudit(deps, { username: user.username, reason: 'link_created', detail: { via: deps.actor === undefined ? 'cli' : 'console', expiresAt } });
   return { url: `${portalBase(deps)}/portal/enroll/${token}`, username: user.username, expiresAt };
 }
 
