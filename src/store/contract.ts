@@ -521,7 +521,7 @@ export interface Store {
    * Concurrent uses: exactly one wins; the others (and unknown tokens) get undefined.
    */
   completeAdminSetup(tokenHash: string, at: number, passwordHash: string, totpNextStep: number): Promise<AdminRow | undefined>;
-  /** Disabling also deletes the admin's sessions (same transaction). */
+  /** Disabling also deletes the admin's sessions (same transaction); a pending admin cannot be enabled. */
   setAdminStatus(id: string, status: 'active' | 'disabled'): Promise<boolean>;
   /** Accept TOTP step `step` once (as acceptOtp): false if it, or a later one, was accepted. */
   acceptAdminTotp(id: string, step: number): Promise<boolean>;
