@@ -326,6 +326,38 @@ describe('proof by an approved push', () => {
     expect((await p.post('/portal/totp')).status).toBe(200);
   });
 
+  it('passkeys are a pointer to the app: shown with the device’s passkey count, and the integration’s passkey policy; the portal registers none', async () => {
+    // Without a device: passkeys are explained, nothing to open yet.
+    const bare = new PortalClient(h.app);
+    const first = await bare.enter(await preauthLink('pia'));
+    // A second login's link, kept for after the device exists (preauth then offers no link).
+    const later = await preauthLink('pia');
+    expect(first.body).toContain('data-testid="passkey-section"');
+    expect(first.body).toContain('Add the Tandem Authenticator first');
+    expect(first.body).not.toContain('open-app-for-passkey');
+    expect(first.body).not.toContain('passkey-required');
+
+    // With a device: the link to /app/ and the count, which follows the app's registrations.
+    const phone = await phoneFor('pia');
+    await setPushPolicy(h.deps, creds.ikey, { approvalAuth: 'passkey' });
+    const p = new PortalClient(h.app);
+    const home = await p.enter(later);
+    expect(home.body).toContain('<a href="/app/" data-testid="open-app-for-passkey">Open the Tandem Authenticator</a>');
+    expect(home.body).toContain('inside the Tandem Authenticator');
+    expect(home.body).toContain('<span data-testid="device-passkeys">no passkey</span>');
+    expect(home.body).toContain('data-testid="passkey-required"');
+    const user = (await h.deps.store.findUserByName('pia'))!;
+    await h.deps.store.addPasskey({ credentialId: 'cred-1', deviceId: phone.deviceId, userId: user.id, publicKey: 'AAAA', counter: 0, transports: ['internal'], createdAt: h.clock.now() });
+    expect((await p.get('/portal/')).body).toContain('<span data-testid="device-passkeys">1 passkey</span>');
+    // An admin's link has no integration: the site default (device key only) applies.
+    const q = new PortalClient(h.app);
+    expect((await q.enter(await adminLink('pia'))).body).not.toContain('passkey-required');
+
+    // No WebAuthn in the portal: no route, no script on the home page.
+    for (const path of ['/portal/passkey', '/portal/passkey/options', '/portal/passkey/register']) expect((await p.post(path)).status).toBe(404);
+    expect(home.body).not.toContain('<script');
+  });
+
   it('a user without a Tandem Authenticator is not offered a push; asking anyway is refused', async () => {
     await createUser(h.deps, 'pia');
     await addToken(h.deps, 'pia', { type: 'totp' });

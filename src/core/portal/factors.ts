@@ -26,6 +26,8 @@ export interface PortalFactor {
   id: string;
   label: string;
   createdAt: number;
+  /** For a device: how many passkeys it registered in the app (docs/push.md §8). */
+  passkeys?: number;
 }
 
 export interface PortalOverview {
@@ -38,6 +40,11 @@ export interface PortalOverview {
   canPush: boolean;
   approval: EnrollmentApproval;
   ikey: string | null;
+  /**
+   * Push approvals for this session's integration (or the site default, for an admin's link) must
+   * be covered by a passkey of the approving device. Passkeys are added in the app, not here.
+   */
+  passkeyRequired: boolean;
 }
 
 /** A refusal the page shows as it is (never a secret). */
@@ -49,10 +56,11 @@ async function sessionUser(deps: Deps, s: PortalSessionRow): Promise<UserRow> {
   return user;
 }
 
-async function integrationOf(deps: Deps, s: PortalSessionRow): Promise<{ approval: EnrollmentApproval; ikey: string | null }> {
-  if (s.integrationId === null) return { approval: 'open', ikey: null };
-  const i = (await deps.store.listIntegrations()).find((r) => r.id === s.integrationId);
-  return { approval: i?.enrollmentApproval ?? 'open', ikey: i?.ikey ?? null };
+async function integrationOf(deps: Deps, s: PortalSessionRow): Promise<{ approval: EnrollmentApproval; ikey: string | null; passkeyRequired: boolean }> {
+  const i = s.integrationId === null ? undefined : (await deps.store.listIntegrations()).find((r) => r.id === s.integrationId);
+  // An admin's link has no integration: the site's default push policy applies (as for its pushes).
+  const passkeyRequired = effectivePushPolicy(deps, i).approvalAuth === 'passkey';
+  return { approval: i?.enrollmentApproval ?? 'open', ikey: i?.ikey ?? null, passkeyRequired };
 }
 
 async function hasFactor(deps: Deps, user: UserRow): Promise<boolean> {
@@ -67,7 +75,7 @@ export async function portalOverview(deps: Deps, s: PortalSessionRow): Promise<P
   const deviceTokens = new Set(devices.map((d) => d.tokenId));
   const tokens = (await deps.store.listTokens(user.id)).filter((t) => !deviceTokens.has(t.id));
   const factors: PortalFactor[] = [
-    ...devices.map((d): PortalFactor => ({ kind: 'device', id: d.id, label: d.name, createdAt: d.createdAt })),
+    ...(await Promise.all(devices.map(async (d): Promise<PortalFactor> => ({ kind: 'device', id: d.id, label: d.name, createdAt: d.createdAt, passkeys: (await deps.store.listPasskeys(d.id)).length })))),
     ...tokens.map((t): PortalFactor => ({ kind: 'token', id: t.id, label: t.type === 'totp' ? 'Authenticator app (TOTP)' : 'Hardware token (HOTP)', createdAt: t.createdAt })),
   ];
   const held = (await deps.store.listPendingEnrollments()).filter((p) => p.userId === user.id).length;

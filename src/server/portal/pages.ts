@@ -29,8 +29,24 @@ export function messagePage(title: string, text: string, extra?: string): string
 export const expiredLinkPage = (): string => messagePage('This link has expired or was already used', 'Enrollment links work once and only for a short time.', NEW_LINK_HELP);
 export const noSessionPage = (): string => messagePage('Your session has ended', 'Portal sessions last 15 minutes. Open a new enrollment link to continue.', NEW_LINK_HELP);
 
+const passkeyCount = (n: number): string => (n === 0 ? 'no passkey' : n === 1 ? '1 passkey' : `${n} passkeys`);
+
+/**
+ * Passkeys are only a pointer here (docs/push.md §9): a Tandem passkey belongs to one Tandem
+ * Authenticator and confirms the approvals made on it, so it is added inside the app on that
+ * phone (a device-signed registration), never from this page, which may be on another computer.
+ */
+function passkeySection(o: PortalOverview): Html {
+  const hasDevice = o.factors.some((f) => f.kind === 'device');
+  const required = o.passkeyRequired ? html`<p data-testid="passkey-required">On this system, approving a login in the Tandem Authenticator needs a passkey in the app.</p>` : '';
+  const body = hasDevice
+    ? html`<p>A passkey (your phone's fingerprint, face or screen lock) is added <strong>inside the Tandem Authenticator</strong>, not on this page: it then confirms each approval you make on that phone. On your phone, open the app and press <strong>Add a passkey</strong>.</p><p><a href="/app/" data-testid="open-app-for-passkey">Open the Tandem Authenticator</a></p>`
+    : html`<p class="muted">A passkey confirms the approvals you make in the Tandem Authenticator, and is added inside the app. Add the Tandem Authenticator first. A terminal login cannot use a passkey by itself: it asks for a push or a code.</p>`;
+  return html`<section data-testid="passkey-section"><h2>Passkey</h2>${required}${body}</section>`;
+}
+
 function factorItem(f: PortalFactor, csrf: string): Html {
-  return html`<li><span>${f.label}<br><span class="muted">added ${new Date(f.createdAt).toISOString().slice(0, 10)}</span></span><form method="post" action="/portal/remove">${csrfField(csrf)}<input type="hidden" name="kind" value="${f.kind}"><input type="hidden" name="id" value="${f.id}"><button type="submit" class="secondary">Remove</button></form></li>`;
+  return html`<li><span>${f.label}<br><span class="muted">added ${new Date(f.createdAt).toISOString().slice(0, 10)}${f.passkeys !== undefined ? html`, <span data-testid="device-passkeys">${passkeyCount(f.passkeys)}</span>` : ''}</span></span><form method="post" action="/portal/remove">${csrfField(csrf)}<input type="hidden" name="kind" value="${f.kind}"><input type="hidden" name="id" value="${f.id}"><button type="submit" class="secondary">Remove</button></form></li>`;
 }
 
 export function homePage(o: PortalOverview, csrf: string, note?: { ok: boolean; text: string }): string {
@@ -48,7 +64,8 @@ ${proof}
 <section><h2>Add a sign-in method</h2>${held}
 <form method="post" action="/portal/authenticator">${csrfField(csrf)}<button type="submit">Tandem Authenticator (push and codes)</button></form>
 <form method="post" action="/portal/totp">${csrfField(csrf)}<button type="submit">Authenticator app (codes)</button></form>
-<p class="muted">Passkeys: not offered here yet. Text message and phone call: not available on this server.</p></section>
+<p class="muted">Text message and phone call: not available on this server.</p></section>
+${passkeySection(o)}
 <form method="post" action="/portal/logout">${csrfField(csrf)}<button type="submit" class="secondary">Done</button></form>`,
   );
 }
