@@ -14,6 +14,7 @@ import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { TransactionRow, UserRow } from '../store/contract.js';
+import { failmodeDetail } from './integrations.js';
 import { effectivePushPolicy, startPush, type DeviceParam } from './push.js';
 import { STATUS, createTransaction, expireTransaction, settle, txStatus, waitForChange, type TxStatus } from './transactions.js';
 import { REFUSAL_REASON, lockMs, loadUser, standing } from './user-state.js';
@@ -82,6 +83,9 @@ const UNAVAILABLE: Record<'push' | 'phone' | 'sms' | 'auto', string> = {
   auto: 'Automatic login (push or phone call) is not available for this account. Enter a passcode instead.',
 };
 
+const PUSH_NOT_ALLOWED = 'Push login is not allowed for this host. Enter a passcode instead.';
+const PUSH_NOT_ALLOWED_ONLY = 'Push login is not allowed for this host. Contact your administrator.';
+
 /** A UUID-shaped txid, as preauth hands out when the client declares verified push. */
 const PREAUTH_TXID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -111,14 +115,17 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
   const context = { ipaddr: req.ipaddr, hostname: req.hostname, pushinfo: decodePushinfo(req.pushinfo), type: req.type, display_username: req.displayUsername, peer: ctx.peer };
   const base = { integrationId: ctx.integration.id, userId: user?.id ?? null, username: user?.username ?? name, context };
 
+  const factors = effectivePushPolicy(deps, ctx.integration).factors;
   let tx: TransactionRow;
   let auditFactor: string;
   let reason: string;
   let allowed = false;
   let matchCode: string | null = null;
   if (factor.kind === 'passcode') {
-    const outcome = await verifyPasscode(deps, user, st === 'active', factor.passcode);
-    auditFactor = outcome.ok ? outcome.factor : 'passcode';
+    // Factors the integration does not allow: refused like a wrong code (same answer, same
+    // work, a failed attempt), audited as factor_not_allowed; the code is not consumed.
+    const outcome = await verifyPasscode(deps, user, st === 'active', factor.passcode, { passcode: factors.includes('passcode'), bypass: factors.includes('bypass') });
+    auditFactor = outcome.ok || outcome.reason === 'factor_not_allowed' ? outcome.factor : 'passcode';
     allowed = outcome.ok;
     reason = outcome.ok ? 'valid_passcode' : st === 'active' ? outcome.reason : REFUSAL_REASON[st];
     // Exactly one bookkeeping write on every path (a no-op against a nobody id for users who may
@@ -133,6 +140,12 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     // The decision is made: the transaction is recorded already settled (allow | deny).
     const final = allowed ? STATUS.allow : STATUS.deny;
     tx = await createTransaction(deps, { ...base, factor: 'passcode', state: allowed ? 'allow' : 'deny', status: final.status, statusMsg: final.msg });
+  } else if ((factor.factor === 'push' || factor.factor === 'auto') && !factors.includes('push')) {
+    // The integration does not allow push: the same clear refusal for every user (it says
+    // nothing about the account), settled at once as a deny and audited.
+    auditFactor = factor.factor;
+    reason = 'factor_not_allowed';
+    tx = await createTransaction(deps, { ...base, factor: factor.factor, state: 'deny', status: 'deny', statusMsg: factors.length > 0 ? PUSH_NOT_ALLOWED : PUSH_NOT_ALLOWED_ONLY });
   } else {
     // factor=auto picks push: it is the only device factor there is.
     const pushed = (factor.factor === 'push' || factor.factor === 'auto') && st === 'active' && user ? await startPushFor(deps, ctx, req, user, factor.index, context) : null;
@@ -166,7 +179,7 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
     txid: tx.txid,
     // pushinfo (e.g. sudo's command) is kept with the decision it came with: untrusted text,
     // stored as JSON and only ever shown as text.
-    detail: { peer: ctx.peer, async: req.async, ...(req.failmode ? { failmode: req.failmode } : {}), ...(context.pushinfo ? { pushinfo: context.pushinfo } : {}) },
+    detail: { peer: ctx.peer, async: req.async, ...failmodeDetail(deps, ctx.integration, req.failmode), ...(context.pushinfo ? { pushinfo: context.pushinfo } : {}) },
   });
 
   if (req.async) return matchCode !== null ? { txid: tx.txid, verification_code: matchCode } : { txid: tx.txid };

@@ -2,6 +2,7 @@
 // login_duo.conf (stock duo_unix) and pam_tandem.conf / login_tandem.conf (ours) share. Used by
 // `tandem integration create` and the admin console, so both print the same text.
 import type { Settings } from '../config/settings.js';
+import type { FailmodeHint } from '../store/contract.js';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
@@ -38,17 +39,20 @@ function fitBytes(s: string, max: number): string {
 /**
  * The `[duo]` section for the hosts' pam_duo.conf / login_duo.conf. duo_unix 1.11.3 stops
  * reading at the first bad line and then applies the failmode parsed so far (default: safe, which
- * lets everyone in), so `failmode = secure` comes first, every line parses and fits its 200-byte
+ * lets everyone in), so the failmode line comes first, every line parses and fits its 200-byte
  * line buffer, and the block must replace the packaged file rather than be added to it (the
- * packaged `failmode = safe` and empty `ikey =` would win, being later).
+ * packaged `failmode = safe` and empty `ikey =` would win, being later). The failmode is the
+ * integration's hint (`secure` unless an admin chose `safe`).
  */
-export function clientConfigBlock(o: { name: string; ikey: string; skey: string; host: string; cafile: string }): string {
+export function clientConfigBlock(o: { name: string; ikey: string; skey: string; host: string; cafile: string; failmode?: FailmodeHint }): string {
+  const failmode = o.failmode ?? 'secure';
   return [
     '[duo]',
     `; Tandem integration "${fitBytes(safe(o.name), 120)}": replace the whole file with this block.`,
     '; Debian/Ubuntu packages: /etc/security/pam_duo.conf and /etc/security/login_duo.conf; upstream builds: /etc/duo/',
     '; Mode 0600; pam_duo.conf owned by root, login_duo.conf by the user login_duo reads it as (Debian: sshd).',
-    'failmode = secure',
+    ...(failmode === 'safe' ? ['; failmode = safe: when Tandem cannot be reached, logins succeed WITHOUT a second factor.'] : []),
+    `failmode = ${failmode}`,
     `ikey = ${o.ikey}`,
     `skey = ${o.skey}`,
     `host = ${o.host}`,

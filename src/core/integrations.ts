@@ -1,10 +1,11 @@
 // Integrations: the ikey/skey pairs Unix hosts sign their requests with.
-import type { IntegrationRow, NewUserPolicy, PushPolicy } from '../store/contract.js';
+import { ALLOWED_FACTORS, type AllowedFactor, type FailmodeHint, type IntegrationRow, type NewUserPolicy, type PushPolicy } from '../store/contract.js';
 import { appendAudit } from './audit.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import { newIkey, newIntegrationId, newSkey } from './ids.js';
 import { checkName } from './names.js';
+import { effectivePushPolicy } from './push-outcome.js';
 
 const POLICIES: readonly NewUserPolicy[] = ['enroll', 'allow', 'deny'];
 /** `integration delete` refuses an integration used this recently unless forced. */
@@ -124,7 +125,7 @@ export interface PushPolicyView {
   ikey: string;
   /** What the integration sets (absent fields: the site default). */
   policy: PushPolicy;
-  /** What applies: the integration's values over the site defaults (push* settings). */
+  /** What applies: the integration's values over the site defaults (push* settings, all factors, secure). */
   effective: Required<PushPolicy>;
 }
 
@@ -132,20 +133,56 @@ export interface PushPolicyView {
 const POLICY_BOUNDS = { maxPending: [1, 100], denialThreshold: [1, 1000], cooldownSeconds: [1, 30 * 86400] } as const;
 
 function policyView(deps: Deps, r: IntegrationRow): PushPolicyView {
-  const s = deps.settings;
-  const p = r.pushPolicy ?? {};
-  return {
-    ikey: r.ikey,
-    policy: p,
-    effective: {
-      verifiedPush: p.verifiedPush ?? s.pushVerifiedDefault,
-      maxPending: p.maxPending ?? s.pushMaxPending,
-      denialThreshold: p.denialThreshold ?? s.pushDenialThreshold,
-      cooldownSeconds: p.cooldownSeconds ?? s.pushCooldownSeconds,
-      fraudLocks: p.fraudLocks ?? true,
-      approvalAuth: p.approvalAuth ?? 'device-key',
-    },
-  };
+  return { ikey: r.ikey, policy: r.pushPolicy ?? {}, effective: effectivePushPolicy(deps, r) };
+}
+
+/** `push,passcode` (the CLI's --factors) → the factors in canonical order; unknown names refused. */
+export function parseFactors(v: string): AllowedFactor[] {
+  const names = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const n of names) {
+    if (!(ALLOWED_FACTORS as readonly string[]).includes(n)) throw new CoreError('bad_request', `factors must be some of ${ALLOWED_FACTORS.join(', ')}`);
+  }
+  return ALLOWED_FACTORS.filter((f) => names.includes(f));
+}
+
+/**
+ * What duo_unix sends in preauth (`failmode=open|closed`, duo_api.md §2.4) against the
+ * integration's hint: true when the host says something else (e.g. fails open while the hint is
+ * secure). Nothing sent: nothing to compare.
+ */
+export function failmodeMismatch(hint: FailmodeHint, sent: string | undefined): boolean {
+  if (sent === undefined) return false;
+  return sent !== (hint === 'safe' ? 'open' : 'closed');
+}
+
+/**
+ * The audit detail for the failmode a host sent: `failmode_mismatch: true` when it differs from
+ * the integration's hint, so an admin can find hosts configured to fail open.
+ */
+export function failmodeDetail(deps: Pick<Deps, 'settings'>, integration: Pick<IntegrationRow, 'pushPolicy'>, failmode: string | undefined): Record<string, unknown> {
+  if (failmode === undefined || failmode === '') return {};
+  return failmodeMismatch(effectivePushPolicy(deps, integration).failmodeHint, failmode) ? { failmode, failmode_mismatch: true } : { failmode };
+}
+
+/** How far back the console and the CLI look for hosts whose failmode differs from the hint. */
+export const FAILMODE_WINDOW_MS = 7 * 86400_000;
+/** At most this many recent preauth entries are read for it (newest first). */
+const FAILMODE_SCAN_LIMIT = 20_000;
+
+/** The distinct hostnames whose preauth said another failmode than the hint, in the last 7 days. */
+export async function failmodeMismatchHosts(deps: Deps, ikey: string): Promise<string[]> {
+  const entries = await deps.store.queryAudit({ integration: ikey, event: 'preauth', since: deps.clock.now() - FAILMODE_WINDOW_MS, limit: FAILMODE_SCAN_LIMIT });
+  const hosts = new Set<string>();
+  for (const e of entries) {
+    let d: unknown;
+    try {
+      d = JSON.parse(e.detail);
+    } catch {
+      continue;
+    }
+    if (d !== null && typeof d === 'object' && (d as Record<string, unknown>)['failmode_mismatch'] === true) hosts.add(e.hostname ?? '(no hostname)');
+  }
+  return [...hosts].sort();
 }
 
 export async function showPushPolicy(deps: Deps, ikey: string): Promise<PushPolicyView> {
@@ -166,6 +203,16 @@ export async function setPushPolicy(deps: Deps, ikey: string, changes: PushPolic
   if (changes.fraudLocks !== undefined && typeof changes.fraudLocks !== 'boolean') throw new CoreError('bad_request', 'fraudLocks must be true or false');
   if (changes.approvalAuth !== undefined && changes.approvalAuth !== 'device-key' && changes.approvalAuth !== 'passkey') {
     throw new CoreError('bad_request', 'approval must be device-key or passkey');
+  }
+  if (changes.factors !== undefined) {
+    if (!Array.isArray(changes.factors) || changes.factors.some((f) => !(ALLOWED_FACTORS as readonly unknown[]).includes(f))) {
+      throw new CoreError('bad_request', `factors must be some of ${ALLOWED_FACTORS.join(', ')}`);
+    }
+    if (changes.factors.length === 0) throw new CoreError('bad_request', 'at least one factor must be allowed');
+    changes = { ...changes, factors: ALLOWED_FACTORS.filter((f) => changes.factors!.includes(f)) };
+  }
+  if (changes.failmodeHint !== undefined && changes.failmodeHint !== 'secure' && changes.failmodeHint !== 'safe') {
+    throw new CoreError('bad_request', 'failmode hint must be secure or safe');
   }
   const policy: PushPolicy = { ...(row.pushPolicy ?? {}) };
   for (const [k, v] of Object.entries(changes) as [keyof PushPolicy, PushPolicy[keyof PushPolicy]][]) {

@@ -9,6 +9,7 @@ import type { LoginContext, RequestContext, UserRef } from './context.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import { newLinkToken, newTxid } from './ids.js';
+import { failmodeDetail } from './integrations.js';
 import { effectivePushPolicy, pushDevices } from './push.js';
 import type { RateLimiter } from './rate-limit.js';
 import { loadUser, standing } from './user-state.js';
@@ -38,6 +39,7 @@ export const MSG = {
   enrolledAllow: 'Two-factor authentication is not required for this account.',
   deny: 'Access denied. Contact your administrator.',
   locked: 'Your account is locked out after too many failed attempts. Contact your administrator.',
+  noAllowedFactor: 'None of your login methods is allowed on this host. Contact your administrator.',
 } as const;
 
 export function portalBase(deps: Deps): string {
@@ -102,24 +104,39 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
     // their TOTP tokens are the devices themselves, not separate tokens.
     const phones = await pushDevices(deps, user!.id);
     const policy = effectivePushPolicy(deps, ctx.integration);
+    // Factors the integration does not allow are left out (Duo's allowed_auth_list).
+    const pushAllowed = policy.factors.includes('push');
+    const passcodeAllowed = policy.factors.includes('passcode');
+    const bypassAllowed = policy.factors.includes('bypass');
     const declared = req.clientSupportsVerifiedPush === true;
     // A client that cannot show the verification code is not offered push at all (docs/push.md §6).
-    const withheld = phones.length > 0 && policy.verifiedPush === 'required' && !declared;
+    const withheld = pushAllowed && phones.length > 0 && policy.verifiedPush === 'required' && !declared;
     // The audit entry says why: verified push is required and the client did not declare it.
     if (withheld) detail['pushWithheld'] = 'verified_push_unsupported_client';
+    const offerPush = pushAllowed && !withheld;
     const deviceTokens = new Set(phones.map((d) => d.tokenId));
-    const devices: PreauthDevice[] = [
-      ...phones.map((d): PreauthDevice => ({ device: d.id, type: 'phone', name: d.name, display_name: d.name, capabilities: withheld ? [] : ['auto', 'push'] })),
-      ...tokens
-        .filter((t) => !deviceTokens.has(t.id))
-        .map((t): PreauthDevice => ({ device: t.id, type: 'token', name: t.type.toUpperCase(), display_name: `${t.type.toUpperCase()} token`, capabilities: [] })),
-    ];
-    response = { result: 'auth', status_msg: MSG.active, devices };
-    const options: PromptOption[] = withheld ? [] : phones.map((d, i) => ({ factor: 'push', device: i + 1, label: `Tandem Push to ${d.name}` }));
-    if (req.textPrompt) response.prompt = buildPrompt({ username: user!.username, options });
-    // duo_unix with verified_push = yes sends this txid back with auth: a second declaration.
-    if (declared) response.txid = newTxid(deps.random);
-    reason = 'enrolled';
+    const otherTokens = tokens.filter((t) => !deviceTokens.has(t.id));
+    const usableBypass = bypass.some((b) => (b.expiresAt === null || b.expiresAt > now) && (b.usesRemaining === null || b.usesRemaining > 0));
+    const usable = (offerPush && phones.length > 0) || (passcodeAllowed && tokens.length > 0) || (bypassAllowed && usableBypass);
+    if (!pushAllowed || !passcodeAllowed || !bypassAllowed) detail['factorsAllowed'] = policy.factors;
+    if (!usable) {
+      response = { result: 'deny', status_msg: MSG.noAllowedFactor };
+      reason = 'no_allowed_factor';
+    } else {
+      const devices: PreauthDevice[] = [
+        // A phone stays listed while it can do something here: push, or its codes as passcodes.
+        ...phones
+          .filter(() => pushAllowed || passcodeAllowed)
+          .map((d): PreauthDevice => ({ device: d.id, type: 'phone', name: d.name, display_name: d.name, capabilities: offerPush ? ['auto', 'push'] : [] })),
+        ...(passcodeAllowed ? otherTokens : []).map((t): PreauthDevice => ({ device: t.id, type: 'token', name: t.type.toUpperCase(), display_name: `${t.type.toUpperCase()} token`, capabilities: [] })),
+      ];
+      response = { result: 'auth', status_msg: MSG.active, devices };
+      const options: PromptOption[] = offerPush ? phones.map((d, i) => ({ factor: 'push', device: i + 1, label: `Tandem Push to ${d.name}` })) : [];
+      if (req.textPrompt) response.prompt = buildPrompt({ username: user!.username, options, passcode: passcodeAllowed || bypassAllowed });
+      // duo_unix with verified_push = yes sends this txid back with auth: a second declaration.
+      if (declared) response.txid = newTxid(deps.random);
+      reason = 'enrolled';
+    }
   }
 
   await appendAudit(deps, {
@@ -132,7 +149,7 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
     ipaddr: req.ipaddr,
     hostname: req.hostname,
     txid: null,
-    detail: { peer: ctx.peer, ...(req.failmode ? { failmode: req.failmode } : {}), ...detail },
+    detail: { peer: ctx.peer, ...failmodeDetail(deps, ctx.integration, req.failmode), ...detail },
   });
   return response;
 }

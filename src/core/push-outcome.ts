@@ -5,7 +5,7 @@
 //   fraud → the user is locked until an operator unlocks them (policy fraudLocks, default on);
 //   every outcome → the user's pending list changed (live channel woken) and an audit entry.
 // Callers run this only after winning store.settleTransaction, so it happens once per push.
-import type { IntegrationRow, PushPolicy, TransactionRow } from '../store/contract.js';
+import { ALLOWED_FACTORS, type IntegrationRow, type PushPolicy, type TransactionRow } from '../store/contract.js';
 import { appendAudit } from './audit.js';
 import type { Deps } from './deps.js';
 
@@ -25,6 +25,8 @@ export function effectivePushPolicy(deps: Pick<Deps, 'settings'>, integration: P
     cooldownSeconds: p.cooldownSeconds ?? s.pushCooldownSeconds,
     fraudLocks: p.fraudLocks ?? true,
     approvalAuth: p.approvalAuth ?? 'device-key',
+    factors: p.factors ?? [...ALLOWED_FACTORS],
+    failmodeHint: p.failmodeHint ?? 'secure',
   };
 }
 

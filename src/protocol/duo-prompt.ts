@@ -49,12 +49,14 @@ export interface PromptOption {
  * duo_unix needs for autopush and headless logins: the first push option, else the first phone
  * option, else no default (duo_unix then reports "No default factor found").
  */
-export function buildPrompt(input: { username: string; options: PromptOption[] }): {
+export function buildPrompt(input: { username: string; options: PromptOption[]; passcode?: boolean }): {
   text: string;
   factors: Record<string, string>;
 } {
   const username = stripControlChars(input.username);
   const header = `Tandem two-factor login for ${username}\n\n`;
+  // `passcode: false`: the integration allows no passcode factor, so the menu does not ask for one.
+  const passcode = input.passcode ?? true;
   if (input.options.length === 0) return { text: `${header}Enter a passcode: `, factors: {} };
 
   const factors: Record<string, string> = {};
@@ -68,8 +70,8 @@ export function buildPrompt(input: { username: string; options: PromptOption[] }
   if (defaultOption !== undefined) factors['default'] = `${defaultOption.factor}${defaultOption.device}`;
 
   const n = input.options.length;
-  const text =
-    `${header}Enter a passcode or select one of the following options:\n\n` +
-    `${lines.join('\n')}\n\nPasscode or option (1-${n}): `;
+  const text = passcode
+    ? `${header}Enter a passcode or select one of the following options:\n\n${lines.join('\n')}\n\nPasscode or option (1-${n}): `
+    : `${header}Select one of the following options:\n\n${lines.join('\n')}\n\nOption (1-${n}): `;
   return { text, factors };
 }

@@ -94,9 +94,17 @@ export interface TransactionRow {
   context: string;
 }
 
+/** The login factors an integration may allow (the passcode factor covers TOTP/HOTP tokens and the app's codes). */
+export type AllowedFactor = 'push' | 'passcode' | 'bypass';
+export const ALLOWED_FACTORS: readonly AllowedFactor[] = ['push', 'passcode', 'bypass'];
+/** The failmode an integration's ready-to-paste client configs carry (duo_unix's `failmode =`). */
+export type FailmodeHint = 'secure' | 'safe';
+
 /**
- * Per-integration push policy (docs/push.md §6). Null fields fall back to the server settings
- * (push* in config), so one integration can be stricter than the site default.
+ * Per-integration policy, stored as JSON in integrations.push_policy: the push settings
+ * (docs/push.md §6), the factors allowed and the failmode hint. Absent fields fall back to the
+ * server settings (push* in config) or the defaults, so one integration can be stricter than
+ * the site default.
  */
 export interface PushPolicy {
   /** Number matching: 'required' withholds push from clients that cannot show the code. */
@@ -114,6 +122,10 @@ export interface PushPolicy {
    * also a WebAuthn assertion by a passkey of the approving device, user verified ('passkey').
    */
   approvalAuth?: 'device-key' | 'passkey';
+  /** The factors logins through this integration may use, in ALLOWED_FACTORS order (absent: all). */
+  factors?: AllowedFactor[];
+  /** The failmode its client configs carry and hosts are expected to send (absent: 'secure'). */
+  failmodeHint?: FailmodeHint;
 }
 
 /** A Tandem Authenticator installation: an ECDSA P-256 key that signs approvals. */

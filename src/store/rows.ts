@@ -1,6 +1,7 @@
 // Database rows (snake_case, 0/1 or BOOLEAN) to the contract's row types (camelCase, boolean).
 // The casts to the contract's string unions are safe: CHECK constraints hold the values to them.
 import type { Selectable } from 'kysely';
+import { ALLOWED_FACTORS } from './contract.js';
 import type {
   ActivationRow,
   AuditEntry,
@@ -77,6 +78,9 @@ export function parsePushPolicy(text: string): PushPolicy {
   }
   if (typeof r.fraudLocks === 'boolean') policy.fraudLocks = r.fraudLocks;
   if (r.approvalAuth === 'device-key' || r.approvalAuth === 'passkey') policy.approvalAuth = r.approvalAuth;
+  // Factors: unknown entries are dropped, the rest kept in canonical order; not an array: dropped.
+  if (Array.isArray(r.factors)) policy.factors = ALLOWED_FACTORS.filter((f) => (r.factors as unknown[]).includes(f));
+  if (r.failmodeHint === 'secure' || r.failmodeHint === 'safe') policy.failmodeHint = r.failmodeHint;
   return policy;
 }
 

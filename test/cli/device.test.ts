@@ -139,7 +139,8 @@ describe('tandem integration policy', () => {
     expect(j).toEqual({
       ikey,
       policy: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5, approvalAuth: 'passkey' },
-      effective: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5, approvalAuth: 'passkey' },
+      effective: { verifiedPush: 'required', maxPending: 2, fraudLocks: false, cooldownSeconds: 60, denialThreshold: 5, approvalAuth: 'passkey', factors: ['push', 'passcode', 'bypass'], failmodeHint: 'secure' },
+      failmodeMismatchHosts: [],
     });
 
     const rt = await openRuntime({ dataDir: t.data, env: t.env, log: quiet });

@@ -192,6 +192,7 @@ describe('hostile input', () => {
       ['/console/user/device/remove', { name: 'target', device: 'DP0' }],
       ['/console/integrations/create', { name: 'n', new_user_policy: 'enroll', legacy_v1: '' }],
       ['/console/integration/policy', { ikey, verified_push: '', max_pending: '', denial_threshold: '', cooldown_secs: '', fraud_locks: '', approval: '' }],
+      ['/console/integration/factors', { ikey, factor_push: 'yes', factor_passcode: 'yes', factor_bypass: 'yes', failmode_hint: '' }],
       ['/console/signin', { name: 'n', password: 'p', code: 'c' }],
       [`/console/setup/${(await c.newAdmin('pending-admin')).token}`, { password: 'p', confirm: 'p', code: '1' }],
     ];

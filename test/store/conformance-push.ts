@@ -43,6 +43,14 @@ export function describePushConformance(c: PushConformanceContext): void {
       expect(await store.setIntegrationPushPolicy('DI-unknown', {})).toBe(false);
     });
 
+    it('keeps the factors allowed and the failmode hint with the push settings', async () => {
+      const a = integration({ pushPolicy: { factors: ['push', 'passcode'], failmodeHint: 'safe' } });
+      await store.createIntegration(a);
+      expect((await store.getIntegrationByIkey(a.ikey))?.pushPolicy).toEqual({ factors: ['push', 'passcode'], failmodeHint: 'safe' });
+      expect(await store.setIntegrationPushPolicy(a.ikey, { maxPending: 2, factors: ['bypass'], failmodeHint: 'secure' })).toBe(true);
+      expect((await store.listIntegrations()).find((i) => i.ikey === a.ikey)?.pushPolicy).toEqual({ maxPending: 2, factors: ['bypass'], failmodeHint: 'secure' });
+    });
+
     it('a malformed stored push_policy reads as {} (and a mistyped field is dropped)', async () => {
       const a = integration();
       await store.createIntegration(a);
@@ -55,6 +63,10 @@ export function describePushConformance(c: PushConformanceContext): void {
         ['{"approvalAuth": "webauthn", "maxPending": 2}', { maxPending: 2 }],
         ['{"approvalAuth": true}', {}],
         ['{"approvalAuth": "passkey"}', { approvalAuth: 'passkey' }],
+        // Factors allowed and the failmode hint share the JSON: unknown factors dropped, order canonical.
+        ['{"factors": ["bypass", "sms", "push"], "failmodeHint": "safe"}', { factors: ['push', 'bypass'], failmodeHint: 'safe' }],
+        ['{"factors": "push", "failmodeHint": "open"}', {}],
+        ['{"factors": ["sms"]}', { factors: [] }],
       ];
       for (const [text, expected] of cases) {
         await c.rawSql(`UPDATE integrations SET push_policy = '${text.replace(/'/g, "''")}' WHERE ikey = '${a.ikey}'`);

@@ -63,3 +63,39 @@ it('answers and works alike for wrong, replayed, unknown, disabled and locked', 
   }
   for (const s of seen) expect(s).toEqual(seen[0]);
 });
+
+it('a factor the integration does not allow looks like a wrong code: same answer, same work, nothing consumed', async () => {
+  const { setPushPolicy } = await import('../../src/core/integrations.js');
+  const { createBypassCodes } = await import('../../src/core/bypass.js');
+  for (const name of ['wrong', 'holder', 'disabled', 'locked']) {
+    await createUser(h.deps, name);
+    await addToken(h.deps, name, { type: 'totp' });
+  }
+  await setUserEnabled(h.deps, 'disabled', false);
+  for (let i = 0; i < 2; i++) await call(h, creds, 'POST', '/auth/v2/auth', { username: 'locked', factor: 'passcode', passcode: '000000' });
+  const secret = base32Decode((await addToken(h.deps, 'holder', { type: 'totp' })).secret);
+  const bypass = (await createBypassCodes(h.deps, 'holder', { count: 1 })).codes[0]!;
+
+  // Each policy is its own integration with its own work: compare the cases within one policy.
+  for (const [factors, valid] of [[['push', 'passcode'], () => bypass], [['push', 'bypass'], () => hotp(secret, totpStep(h.clock.now(), 30), { digits: 6, algorithm: 'sha1' })]] as const) {
+    await setPushPolicy(h.deps, creds.ikey, { factors: [...factors] });
+    const cases: Array<[string, string]> = [['holder', valid()], ['wrong', '123456789'], ['nobody', '123456789'], ['disabled', '123456789'], ['locked', '123456789']];
+    const seen: Array<{ body: unknown; ops: string[] }> = [];
+    for (const [username, passcode] of cases) {
+      trace = [];
+      const r = await call(h, creds, 'POST', '/auth/v2/auth', { username, factor: 'passcode', passcode });
+      seen.push({ body: r.body, ops: trace.filter((op) => op !== 'markRequestDelivered') });
+      trace = null;
+    }
+    for (const s of seen) expect(s, factors.join(',')).toEqual(seen[0]);
+    const audit = (await h.deps.store.queryAudit({ event: 'auth', username: 'holder', limit: 1 }))[0]!;
+    expect(audit.reason, factors.join(',')).toBe('factor_not_allowed');
+    // The holder's failed attempt counted; reset it so the next policy starts alike.
+    await h.deps.store.unlockUser((await h.deps.store.findUserByName('holder'))!.id);
+  }
+  // Nothing was consumed: with every factor allowed both codes still log in.
+  await setPushPolicy(h.deps, creds.ikey, { factors: ['push', 'passcode', 'bypass'] });
+  expect((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'holder', factor: 'passcode', passcode: bypass })).body.response).toMatchObject({ result: 'allow' });
+  const code = hotp(secret, totpStep(h.clock.now(), 30), { digits: 6, algorithm: 'sha1' });
+  expect((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'holder', factor: 'passcode', passcode: code })).body.response).toMatchObject({ result: 'allow' });
+});

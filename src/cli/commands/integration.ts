@@ -1,6 +1,6 @@
 // `tandem integration …`: the ikey/skey pairs hosts sign their requests with.
-import { createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setNewUserPolicy, setPushPolicy, showIntegration, showPushPolicy, type PushPolicyView } from '../../core/integrations.js';
-import type { PushPolicy } from '../../store/contract.js';
+import { createIntegration, deleteIntegration, failmodeMismatchHosts, listIntegrations, parseFactors, parseNewUserPolicy, rotateSkey, setNewUserPolicy, setPushPolicy, showIntegration, showPushPolicy, type PushPolicyView } from '../../core/integrations.js';
+import type { FailmodeHint, PushPolicy } from '../../store/contract.js';
 import { UsageError, type CommandDef } from '../args.js';
 import { cell, keyValues, safe, table, when } from '../output.js';
 import { apiHost, clientConfigBlock, DUO_UNIX_MAX_LINE_BYTES, LEGACY_V1_WARNING } from '../../core/client-config.js';
@@ -9,10 +9,15 @@ export { apiHost, clientConfigBlock, DUO_UNIX_MAX_LINE_BYTES, LEGACY_V1_WARNING 
 
 const IKEY = { name: 'IKEY', description: 'the integration key (DI…)' } as const;
 
-function policyLines(v: PushPolicyView): string {
+function policyLines(v: PushPolicyView, mismatched: string[]): string {
   const from = (k: keyof PushPolicy): string => (v.policy[k] === undefined ? ' (site default)' : '');
+  const dflt = (k: keyof PushPolicy): string => (v.policy[k] === undefined ? ' (default)' : '');
   const e = v.effective;
+  const hosts = mismatched.length === 0 ? '0' : `${mismatched.length} (${mismatched.slice(0, 10).map((h) => cell(h)).join(', ')}${mismatched.length > 10 ? ', …' : ''})`;
   return keyValues([
+    ['factors allowed', `${e.factors.join(',')}${dflt('factors')}`],
+    ['failmode hint', `${e.failmodeHint}${dflt('failmodeHint')}`],
+    ['hosts with another failmode (7 days)', hosts],
     ['ikey', v.ikey],
     ['verified push', `${e.verifiedPush}${from('verifiedPush')}`],
     ['max pending pushes', `${e.maxPending}${from('maxPending')}`],
@@ -164,13 +169,17 @@ export const integrationCommands: CommandDef[] = [
   },
   {
     path: ['integration', 'policy'],
-    summary: 'Show or change an integration\'s push policy (number matching, anti-fatigue, passkey approvals)',
+    summary: 'Show or change an integration\'s policy (factors allowed, failmode hint, number matching, anti-fatigue, passkey approvals)',
     details: [
       'Without options, shows the policy; each option changes one setting and keeps the others.',
       'Settings the integration does not set follow the site defaults (push* in the configuration).',
+      'Factors: push (Tandem Authenticator), passcode (authenticator apps, app codes, hardware/software tokens), bypass (bypass codes); default all.',
+      'The failmode hint is what the integration\'s client configs carry; preauths from hosts that send another failmode are counted.',
     ],
     args: [IKEY],
     flags: [
+      { name: 'factors', kind: 'string', value: 'LIST', description: 'the factors allowed, comma-separated: push,passcode,bypass' },
+      { name: 'failmode-hint', kind: 'string', choices: ['secure', 'safe'], description: 'the failmode the client configs carry (secure: deny when Tandem is unreachable)' },
       { name: 'verified-push', kind: 'string', choices: ['off', 'required'], description: 'number matching: required withholds push from clients that cannot show the code' },
       { name: 'max-pending', kind: 'int', value: 'N', min: 1, max: 100, description: 'pending pushes allowed per user at once' },
       { name: 'denial-threshold', kind: 'int', value: 'N', min: 1, max: 1000, description: 'consecutive denied or unanswered pushes that pause push for a user' },
@@ -183,6 +192,17 @@ export const integrationCommands: CommandDef[] = [
     ],
     async run(ctx) {
       const changes: PushPolicy = {};
+      const factors = ctx.str('factors');
+      if (factors !== undefined) {
+        try {
+          changes.factors = parseFactors(factors);
+        } catch (e) {
+          throw new UsageError(e instanceof Error ? e.message : String(e), ctx.def);
+        }
+        if (changes.factors.length === 0) throw new UsageError('--factors needs at least one of push, passcode, bypass', ctx.def);
+      }
+      const hint = ctx.str('failmode-hint');
+      if (hint !== undefined) changes.failmodeHint = hint as FailmodeHint;
       const vp = ctx.str('verified-push');
       if (vp !== undefined) changes.verifiedPush = vp as 'off' | 'required';
       const maxPending = ctx.int('max-pending');
@@ -198,9 +218,11 @@ export const integrationCommands: CommandDef[] = [
       return ctx.withRuntime(async ({ deps }) => {
         const ikey = ctx.args.IKEY!;
         const v = Object.keys(changes).length === 0 ? await showPushPolicy(deps, ikey) : await setPushPolicy(deps, ikey, changes);
-        if (ctx.json) return void ctx.printJson(v);
-        if (Object.keys(changes).length > 0) ctx.out(`Push policy of ${safe(ikey)} updated.`);
-        ctx.out(policyLines(v));
+        const mismatched = await failmodeMismatchHosts(deps, ikey);
+        if (ctx.json) return void ctx.printJson({ ...v, failmodeMismatchHosts: mismatched });
+        const pushOnly = changes.factors === undefined && changes.failmodeHint === undefined;
+        if (Object.keys(changes).length > 0) ctx.out(`${pushOnly ? 'Push policy' : 'Policy'} of ${safe(ikey)} updated.`);
+        ctx.out(policyLines(v, mismatched));
       });
     },
   },

@@ -1,12 +1,13 @@
 // Integrations: list, create (the skey and ready-to-paste client configs shown once — the same
 // text `tandem integration create` prints), rotate an skey (re-authentication; shown once), and
-// the push policy form (the same core function as `tandem integration policy`).
+// the policy forms — push settings, factors allowed and the failmode hint — (the same core
+// function as `tandem integration policy`), and the hosts whose failmode differs from the hint.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { apiHost, clientConfigBlock, LEGACY_V1_WARNING, tandemClientConfigBlock, TANDEM_CLIENT_CONFIGS } from '../../../core/client-config.js';
-import { adminAudit, createIntegration, deleteIntegration, listIntegrations, parseNewUserPolicy, rotateSkey, setNewUserPolicy, setPushPolicy, showIntegration, showPushPolicy, type IntegrationView } from '../../../core/integrations.js';
+import { adminAudit, createIntegration, deleteIntegration, failmodeMismatchHosts, listIntegrations, parseNewUserPolicy, rotateSkey, setNewUserPolicy, setPushPolicy, showIntegration, showPushPolicy, type IntegrationView } from '../../../core/integrations.js';
 import { setEnrollmentApproval } from '../../../core/enrollments.js';
 import type { Core } from '../../../core/service.js';
-import type { PushPolicy } from '../../../store/contract.js';
+import { ALLOWED_FACTORS, type FailmodeHint, type PushPolicy } from '../../../store/contract.js';
 import { ConsoleRefusal, field } from '../form.js';
 import { requireReauth } from '../reauth.js';
 import { html, type Html, when } from '../render.js';
@@ -33,7 +34,7 @@ ${list.length === 0 ? html`<p class="muted">No integrations yet.</p>` : ''}
   });
 }
 
-function configsHtml(o: { name: string; ikey: string; skey: string; host: string; cafile: string }): Html {
+function configsHtml(o: { name: string; ikey: string; skey: string; host: string; cafile: string; failmode: FailmodeHint }): Html {
   return html`<h2>login_duo / pam_duo (stock duo_unix)</h2>
 <pre data-copy>${clientConfigBlock(o)}</pre>
 <h2>pam_tandem / login_tandem (${TANDEM_CLIENT_CONFIGS.pam}, ${TANDEM_CLIENT_CONFIGS.login})</h2>
@@ -46,6 +47,8 @@ async function detailPage(s: Signed, ikey: string, o: { notice?: string | null; 
   const p = await showPushPolicy(s.deps, ikey);
   const e = p.effective;
   const approval = (await s.deps.store.getIntegrationByIkey(ikey))?.enrollmentApproval ?? 'open';
+  const mismatched = await failmodeMismatchHosts(s.deps, ikey);
+  const FACTOR_LABELS: Record<string, string> = { push: 'push (Tandem Authenticator)', passcode: 'passcode (authenticator app, app codes, hardware/software tokens)', bypass: 'bypass codes' };
   const def = (k: keyof PushPolicy): string => (p.policy[k] === undefined ? ' (site default)' : '');
   const opt = (name: string, values: string[], current: string) =>
     html`<select name="${name}"><option value="">keep</option>${values.map((v) => html`<option value="${v}"${v === current ? html` selected` : ''}>${v}</option>`)}</select>`;
@@ -81,6 +84,14 @@ ${i.legacyV1 ? html`<p class="error">${LEGACY_V1_WARNING}</p>` : ''}
 <label>Fraud reports lock the user: ${e.fraudLocks ? 'yes' : 'no'}${def('fraudLocks')} ${opt('fraud_locks', ['yes', 'no'], '')}</label>
 <label>Approval needs: ${e.approvalAuth}${def('approvalAuth')} ${opt('approval', ['device-key', 'passkey'], '')}</label>
 <p><button type="submit">Save policy</button></p></fieldset></form>
+<h2>Factors and failmode</h2>
+<form method="post" action="/console/integration/factors"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
+<p>Factors allowed: ${e.factors.join(', ')}${def('factors')}</p>
+${ALLOWED_FACTORS.map((f) => html`<label><input type="checkbox" name="factor_${f}" value="yes"${e.factors.includes(f) ? html` checked` : ''}> ${FACTOR_LABELS[f] ?? f}</label>`)}
+<label>Failmode hint (the client configs' failmode): ${e.failmodeHint}${def('failmodeHint')} ${opt('failmode_hint', ['secure', 'safe'], '')}</label>
+<p class="muted">secure: a host that cannot reach Tandem denies logins; safe: it lets them in without a second factor.</p>
+<p><button type="submit">Save factors and failmode</button></p></fieldset></form>
+<p>Hosts that sent another failmode than the hint in the last 7 days: <strong>${String(mismatched.length)}</strong>${mismatched.length > 0 ? html` (${mismatched.slice(0, 20).join(', ')}${mismatched.length > 20 ? ', …' : ''})` : ''}</p>
 <h2>Rotate the skey</h2>
 <form method="post" action="/console/integration/rotate" data-confirm="Give this integration a new skey?"><fieldset>${csrfField(s)}<input type="hidden" name="ikey" value="${i.ikey}">
 <p>The previous skey keeps working for ${Math.round(s.deps.settings.skeyOverlapSeconds / 3600)} hours after rotating.</p>
@@ -121,6 +132,21 @@ function policyChanges(s: Signed): PushPolicy {
   return c; // setPushPolicy validates every value
 }
 
+/** The factors form: every checkbox is sent (unchecked: not allowed); the failmode hint may be kept. */
+function factorChanges(s: Signed): PushPolicy {
+  const c: PushPolicy = {};
+  const factors = ALLOWED_FACTORS.filter((f) => {
+    const v = field(s.form, `factor_${f}`);
+    if (v !== '' && v !== 'yes') throw new ConsoleRefusal(400, 'Each factor is a yes/no choice.');
+    return v === 'yes';
+  });
+  if (factors.length === 0) throw new ConsoleRefusal(400, 'Allow at least one factor.');
+  c.factors = factors;
+  const hint = field(s.form, 'failmode_hint').trim();
+  if (hint !== '') c.failmodeHint = hint as FailmodeHint;
+  return c; // setPushPolicy validates every value
+}
+
 export function registerIntegrations(app: FastifyInstance, core: Core, caCert: string): void {
   app.register(async (scope) => {
     scope.addHook('preHandler', guard(core));
@@ -132,7 +158,7 @@ export function registerIntegrations(app: FastifyInstance, core: Core, caCert: s
 
     scope.get<{ Querystring: { ikey?: string; done?: string } }>('/console/integration', async (request, reply) => {
       const s = signedIn(request);
-      const notices: Record<string, string> = { policy: 'Push policy saved.', new_user_policy: 'New-user policy saved.', enrollment_approval: 'Enrollment approval saved.' };
+      const notices: Record<string, string> = { policy: 'Push policy saved.', factors: 'Factors and failmode saved.', new_user_policy: 'New-user policy saved.', enrollment_approval: 'Enrollment approval saved.' };
       return sendHtml(reply, await detailPage(s, String(request.query.ikey ?? ''), { notice: notices[String(request.query.done ?? '')] ?? null }));
     });
 
@@ -145,7 +171,7 @@ export function registerIntegrations(app: FastifyInstance, core: Core, caCert: s
         newUserPolicy: parseNewUserPolicy(field(s.form, 'new_user_policy') || 'enroll'),
         legacyV1: legacy === 'yes',
       });
-      const cfg = { name: integration.name, ikey: integration.ikey, skey, host: apiHost(s.deps.settings), cafile: caCert };
+      const cfg = { name: integration.name, ikey: integration.ikey, skey, host: apiHost(s.deps.settings), cafile: caCert, failmode: (await showPushPolicy(s.deps, integration.ikey)).effective.failmodeHint };
       return sendHtml(reply, await detailPage(s, integration.ikey, {
         notice: 'Integration created.',
         body: html`<div class="secret"><p>The skey is shown only now: <code>${skey}</code></p>${configsHtml(cfg)}</div>`,
@@ -158,7 +184,7 @@ export function registerIntegrations(app: FastifyInstance, core: Core, caCert: s
       const i = await showIntegration(s.deps, ikey); // unknown: "not found", not a re-auth prompt
       await requireReauth(s);
       const r = await rotateSkey(s.deps, ikey);
-      const cfg = { name: i.name, ikey, skey: r.skey, host: apiHost(s.deps.settings), cafile: caCert };
+      const cfg = { name: i.name, ikey, skey: r.skey, host: apiHost(s.deps.settings), cafile: caCert, failmode: (await showPushPolicy(s.deps, ikey)).effective.failmodeHint };
       return sendHtml(reply, await detailPage(s, ikey, {
         notice: 'New skey made.',
         body: html`<div class="secret"><p>The new skey, shown only now: <code>${r.skey}</code>. The previous one keeps working until ${when(r.previousValidUntil)}; update "skey =" on every host before then.</p>${configsHtml(cfg)}</div>`,
@@ -191,6 +217,13 @@ export function registerIntegrations(app: FastifyInstance, core: Core, caCert: s
       await requireReauth(s);
       await deleteIntegration(s.deps, ikey, force === 'yes');
       return reply.code(303).header('location', '/console/integrations?done=deleted').send();
+    });
+
+    scope.post('/console/integration/factors', async (request, reply) => {
+      const s = signedIn(request);
+      const ikey = field(s.form, 'ikey');
+      await setPushPolicy(s.deps, ikey, factorChanges(s));
+      return reply.code(303).header('location', integrationUrl(ikey, 'factors')).send();
     });
 
     scope.post('/console/integration/policy', async (request, reply) => {
