@@ -4,6 +4,9 @@
 //   rateLimit → loadUser → standing → verifyFactor (acceptOnce inside) → record (failures,
 //   lockout, last login) → transaction (a passcode's is recorded settled; a device factor's is
 //   created pending and settled by its channel) → audit → answer (sync: final; async: txid)
+// A user in Duo's bypass status (and neither disabled nor locked) skips verifyFactor: whatever the
+// factor, the transaction is recorded settled as allow with status `bypass` (clients that skip
+// preauth), audited as user_bypass. Such a user is meant to differ from the others.
 // A wrong code, a replayed code, an unknown user, a disabled and a locked user all get the same
 // answer and the same work (see verify-passcode.ts); only the audit log knows which it was.
 import { parsePromptChoice } from '../protocol/duo-prompt.js';
@@ -17,7 +20,7 @@ import type { TransactionRow, UserRow } from '../store/contract.js';
 import { failmodeDetail } from './integrations.js';
 import { effectivePushPolicy, startPush, type DeviceParam } from './push.js';
 import { STATUS, createTransaction, expireTransaction, settle, txStatus, waitForChange, type TxStatus } from './transactions.js';
-import { REFUSAL_REASON, lockMs, loadUser, standing } from './user-state.js';
+import { REFUSAL_REASON, isBypass, lockMs, loadUser, standing } from './user-state.js';
 import { verifyPasscode } from './verify-passcode.js';
 
 /** An id no user has: bookkeeping writes against it change nothing. */
@@ -121,7 +124,14 @@ export async function auth(deps: Deps, limiter: RateLimiter, ctx: RequestContext
   let reason: string;
   let allowed = false;
   let matchCode: string | null = null;
-  if (factor.kind === 'passcode') {
+  if (user && isBypass(user, st)) {
+    // Nothing is checked or consumed: the passcode, if any, is ignored (Duo does the same).
+    auditFactor = factor.kind === 'passcode' ? 'passcode' : factor.factor;
+    reason = 'user_bypass';
+    allowed = true;
+    await deps.store.recordSuccess(user.id, deps.clock.now());
+    tx = await createTransaction(deps, { ...base, factor: auditFactor, state: 'allow', status: STATUS.bypass.status, statusMsg: STATUS.bypass.msg });
+  } else if (factor.kind === 'passcode') {
     // Factors the integration does not allow: refused like a wrong code (same answer, same
     // work, a failed attempt), audited as factor_not_allowed; the code is not consumed.
     const outcome = await verifyPasscode(deps, user, st === 'active', factor.passcode, { passcode: factors.includes('passcode'), bypass: factors.includes('bypass') });

@@ -12,7 +12,7 @@ import { newLinkToken, newTxid } from './ids.js';
 import { failmodeDetail } from './integrations.js';
 import { effectivePushPolicy, pushDevices } from './push.js';
 import type { RateLimiter } from './rate-limit.js';
-import { loadUser, standing } from './user-state.js';
+import { isBypass, loadUser, standing } from './user-state.js';
 
 export interface PreauthRequest extends LoginContext {
   user: UserRef;
@@ -37,6 +37,7 @@ export type PreauthResponse =
 export const MSG = {
   active: 'Account is active',
   enrolledAllow: 'Two-factor authentication is not required for this account.',
+  bypass: 'Two-factor authentication is bypassed for this account.',
   deny: 'Access denied. Contact your administrator.',
   locked: 'Your account is locked out after too many failed attempts. Contact your administrator.',
   noAllowedFactor: 'None of your login methods is allowed on this host. Contact your administrator.',
@@ -85,6 +86,11 @@ export async function preauth(deps: Deps, limiter: RateLimiter, ctx: RequestCont
   } else if (st === 'locked_out') {
     response = { result: 'deny', status_msg: MSG.locked };
     reason = 'locked_out';
+  } else if (user && isBypass(user, st)) {
+    // Duo's bypass status: allow with no second factor, whatever the integration's policy and
+    // whether the user is enrolled (after the disabled and locked checks above: those still deny).
+    response = { result: 'allow', status_msg: MSG.bypass };
+    reason = 'user_bypass';
   } else if (st === 'unknown' || !enrolled) {
     // Duo's new-user policy applies to unknown users and to known users with no factor yet.
     const policy = ctx.integration.newUserPolicy;

@@ -22,6 +22,8 @@ export const STATUS = {
   // One message for every failed passcode, whatever the real reason (the audit log has it).
   deny: { status: 'deny', msg: 'Incorrect passcode. Please try again.' },
   timeout: { status: 'timeout', msg: 'Login timed out.' },
+  /** Duo's answer for a user in bypass status: allowed with no second factor. */
+  bypass: { status: 'bypass', msg: 'Two-factor authentication is bypassed for this account.' },
 } as const;
 
 export function txStatus(row: TransactionRow): TxStatus {

@@ -3,6 +3,10 @@ import type { UserRow } from '../store/contract.js';
 import type { UserRef } from './context.js';
 import type { Deps } from './deps.js';
 
+/**
+ * 'active' is "may log in": it covers users in bypass status too (check `user.status === 'bypass'`
+ * for the second factor, see isBypass). Precedence: disabled, then locked out, then bypass.
+ */
 export type Standing = 'active' | 'disabled' | 'locked_out' | 'unknown';
 
 export async function loadUser(deps: Deps, ref: UserRef): Promise<UserRow | undefined> {
@@ -21,6 +25,15 @@ export function standing(u: UserRow | undefined, now: number): Standing {
   if (u.status === 'disabled') return 'disabled';
   if (u.lockedUntil !== null && u.lockedUntil > now) return 'locked_out';
   return 'active';
+}
+
+/**
+ * The user is let in without a second factor (Duo's `bypass` status): only a user who may log in
+ * at all. A disabled user is never let in (the status is one value anyway), and a locked user
+ * stays denied until the lock expires or an operator unlocks: bypass does not lift a lock.
+ */
+export function isBypass(u: UserRow, st: Standing): boolean {
+  return st === 'active' && u.status === 'bypass';
 }
 
 /** Lock duration for store.recordFailure: lockoutSeconds, or "until an operator unlocks" for 0. */

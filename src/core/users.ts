@@ -1,5 +1,5 @@
 // Users and their aliases (one namespace: a name belongs to at most one user).
-import { StoreConflictError, type UserRow } from '../store/contract.js';
+import { StoreConflictError, type UserRow, type UserStatus } from '../store/contract.js';
 import type { Deps } from './deps.js';
 import { CoreError } from './errors.js';
 import { newUserId } from './ids.js';
@@ -10,7 +10,13 @@ export interface UserView {
   userId: string;
   username: string;
   aliases: string[];
-  status: 'active' | 'disabled' | 'locked out';
+  /**
+   * What the user gets now: 'bypass' (Duo's status: in with primary auth only), 'disabled', or
+   * 'locked out' (derived from lockedUntil; a lock wins over bypass, a disabled user is disabled).
+   */
+  status: 'active' | 'bypass' | 'disabled' | 'locked out';
+  /** The status an operator set (what `tandem user enable|disable|bypass` change). */
+  accountStatus: UserStatus;
   failures: number;
   lockedUntil: number | null;
   createdAt: number;
@@ -26,7 +32,8 @@ export function userView(u: UserRow, now: number): UserView {
     userId: u.id,
     username: u.username,
     aliases: u.aliases,
-    status: u.status === 'disabled' ? 'disabled' : isLocked(u, now) ? 'locked out' : 'active',
+    status: u.status === 'disabled' ? 'disabled' : isLocked(u, now) ? 'locked out' : u.status,
+    accountStatus: u.status,
     failures: u.failures,
     lockedUntil: isLocked(u, now) ? u.lockedUntil : null,
     createdAt: u.createdAt,
@@ -71,10 +78,22 @@ export async function showUser(deps: Deps, name: string): Promise<UserView> {
   return userView(await mustFindUser(deps, name), deps.clock.now());
 }
 
+/** `tandem user enable|disable` and the console: back to active (from disabled or bypass), or disabled. */
 export async function setUserEnabled(deps: Deps, name: string, enabled: boolean): Promise<void> {
   const u = await mustFindUser(deps, name);
   await deps.store.setUserStatus(u.id, enabled ? 'active' : 'disabled');
-  await adminAudit(deps, enabled ? 'user_enabled' : 'user_disabled', {}, u.username);
+  await adminAudit(deps, enabled ? 'user_enabled' : 'user_disabled', u.status === 'bypass' ? { from: 'bypass' } : {}, u.username);
+}
+
+/**
+ * `tandem user bypass` and the console: Duo's bypass status. preauth answers allow and auth
+ * answers allow with status `bypass`, so the user is let in with the password alone (for an
+ * emergency such as a lost phone). A lock still denies (core/user-state.ts); `enable` ends it.
+ */
+export async function setUserBypass(deps: Deps, name: string): Promise<void> {
+  const u = await mustFindUser(deps, name);
+  await deps.store.setUserStatus(u.id, 'bypass');
+  await adminAudit(deps, 'user_bypass_set', { from: u.status }, u.username);
 }
 
 export async function unlockUser(deps: Deps, name: string): Promise<void> {

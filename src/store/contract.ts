@@ -7,7 +7,8 @@
 // core/; "sealed" values are AES-GCM envelopes made by core/ (the store never sees plaintext).
 
 export type NewUserPolicy = 'enroll' | 'allow' | 'deny';
-export type UserStatus = 'active' | 'disabled';
+/** Duo's user status: bypass lets the user in with primary auth only (a lock still denies). */
+export type UserStatus = 'active' | 'bypass' | 'disabled';
 export type TokenType = 'totp' | 'hotp';
 export type OtpAlgorithm = 'sha1' | 'sha256' | 'sha512';
 export type EnrollmentApproval = 'open' | 'admin';

@@ -60,6 +60,22 @@ describe('tandem user', () => {
     expect(await t.json(['user', 'list'])).toEqual([]);
   });
 
+  it('bypass (Duo\'s status: no second factor) shows in show and list, enable ends it, both audited', async () => {
+    expect((await t.run(['user', 'create', 'alice'])).code).toBe(0);
+    const r = await t.run(['user', 'bypass', 'alice']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('User alice is in bypass status: logins need no second factor until `tandem user enable`.\n');
+    expect(await t.json<UserJson>(['user', 'show', 'alice'])).toMatchObject({ status: 'bypass', accountStatus: 'bypass' });
+    expect((await t.run(['user', 'show', 'alice'])).stdout).toMatch(/status:\s+bypass/);
+    expect((await t.run(['user', 'list'])).stdout).toMatch(/alice\s+bypass/);
+    expect((await t.run(['user', 'enable', 'alice'])).stdout).toBe('User alice enabled.\n');
+    expect((await t.json<UserJson>(['user', 'show', 'alice'])).status).toBe('active');
+    const log = await t.json<{ event: string; reason: string; detail: Record<string, unknown> }[]>(['log', '--admin', '--user', 'alice']);
+    expect(log.slice(0, 2).map((e) => [e.event, e.reason])).toEqual([['admin', 'user_enabled'], ['admin', 'user_bypass_set']]);
+    expect(log[1]!.detail).toMatchObject({ from: 'active' });
+    expect(log[0]!.detail).toMatchObject({ from: 'bypass' });
+  });
+
   it('an alias already taken by someone else: exit 1, one clear line, nothing created', async () => {
     await t.run(['user', 'create', 'alice', '--alias', 'al']);
     const r = await t.run(['user', 'create', 'bob', '--alias', 'al']);
@@ -73,7 +89,7 @@ describe('tandem user', () => {
   });
 
   it('unknown user actions fail with exit 1', async () => {
-    for (const verb of ['show', 'disable', 'enable', 'unlock', 'delete']) {
+    for (const verb of ['show', 'disable', 'enable', 'bypass', 'unlock', 'delete']) {
       const r = await t.run(['user', verb, 'nobody']);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe('tandem: no user named nobody\n');

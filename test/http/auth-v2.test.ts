@@ -5,7 +5,7 @@ import { verifyAudit } from '../../src/core/audit.js';
 import { createBypassCodes } from '../../src/core/bypass.js';
 import { createIntegration, rotateSkey } from '../../src/core/integrations.js';
 import { addToken } from '../../src/core/tokens.js';
-import { createUser, setUserEnabled } from '../../src/core/users.js';
+import { createUser, setUserBypass, setUserEnabled, unlockUser } from '../../src/core/users.js';
 import { base32Decode } from '../../src/protocol/base32.js';
 import { hotp } from '../../src/protocol/hotp.js';
 import { totpStep } from '../../src/protocol/totp.js';
@@ -191,6 +191,67 @@ describe('auth with passcodes', () => {
     expect(s.body.response).toEqual({ result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' });
     const other = await call(h, await integration('allow'), 'GET', '/auth/v2/auth_status', { txid });
     expect([other.status, other.body.code]).toEqual([400, 40002]);
+  });
+});
+
+describe("users in Duo's bypass status", () => {
+  const BYPASS_MSG = 'Two-factor authentication is bypassed for this account.';
+  const reasonsFor = async (event: string, username: string) => (await h.deps.store.queryAudit({ event, username, limit: 50 })).map((e) => e.reason);
+
+  it('preauth answers allow, enrolled or not, whatever the new-user policy; audited user_bypass', async () => {
+    await enrolledUser('bea');
+    await createUser(h.deps, 'ned');
+    await setUserBypass(h.deps, 'bea');
+    await setUserBypass(h.deps, 'ned');
+    for (const c of [creds, await integration('deny')]) {
+      for (const username of ['bea', 'ned']) {
+        const r = await call(h, c, 'POST', '/auth/v2/preauth', { username, text_prompt: '1' });
+        expect(r.body.response, username).toEqual({ result: 'allow', status_msg: BYPASS_MSG });
+      }
+    }
+    expect(await reasonsFor('preauth', 'bea')).toEqual(['user_bypass', 'user_bypass']);
+    expect(await reasonsFor('preauth', 'ned')).toEqual(['user_bypass', 'user_bypass']);
+  });
+
+  it('auth (a client that skips preauth) answers allow with status bypass for any factor, checks nothing, counts no failure', async () => {
+    const { secret } = await enrolledUser('bo');
+    await setUserBypass(h.deps, 'bo');
+    const factors: Array<Record<string, string>> = [{ factor: 'passcode', passcode: '000000' }, { factor: 'prompt', prompt: 'push1' }, { factor: 'push', device: 'auto' }, { factor: 'auto', device: 'auto' }, { factor: 'sms', device: 'auto' }];
+    for (const f of [...factors, ...factors]) {
+      const r = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'bo', ...f });
+      expect(r.body.response, JSON.stringify(f)).toEqual({ result: 'allow', status: 'bypass', status_msg: BYPASS_MSG });
+    }
+    const entries = await h.deps.store.queryAudit({ event: 'auth', username: 'bo', limit: 50 });
+    expect(entries.map((e) => [e.result, e.reason])).toEqual(entries.map(() => ['allow', 'user_bypass']));
+    expect((await h.deps.store.findUserByName('bo'))?.failures).toBe(0);
+    // Async: the txid's auth_status says bypass too.
+    const a = await call(h, creds, 'POST', '/auth/v2/auth', { username: 'bo', factor: 'passcode', passcode: '1', async: '1' });
+    const s = await call(h, creds, 'GET', '/auth/v2/auth_status', { txid: a.body.response!['txid'] as string });
+    expect(s.body.response).toEqual({ result: 'allow', status: 'bypass', status_msg: BYPASS_MSG });
+    // enable ends it: the second factor is required again (the TOTP code was not consumed).
+    await setUserEnabled(h.deps, 'bo', true);
+    expect((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'bo', factor: 'passcode', passcode: '000000' })).body.response).toMatchObject({ result: 'deny', status: 'deny' });
+    expect((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'bo', factor: 'passcode', passcode: totp(h, secret) })).body.response).toMatchObject({ result: 'allow', status: 'allow' });
+  });
+
+  it('a lock wins over bypass (denied like any locked user until unlocked); disabling ends bypass', async () => {
+    await enrolledUser('lou');
+    for (let i = 0; i < 3; i++) await call(h, creds, 'POST', '/auth/v2/auth', { username: 'lou', factor: 'passcode', passcode: '333333' });
+    await setUserBypass(h.deps, 'lou');
+    expect((await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'lou' })).body.response).toMatchObject({ result: 'deny' });
+    expect((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'lou', factor: 'passcode', passcode: '000000' })).body.response)
+      .toEqual({ result: 'deny', status: 'deny', status_msg: 'Incorrect passcode. Please try again.' });
+    expect((await reasonsFor('preauth', 'lou'))[0]).toBe('locked_out');
+    expect((await reasonsFor('auth', 'lou'))[0]).toBe('locked_out');
+    await unlockUser(h.deps, 'lou');
+    expect((await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'lou' })).body.response).toEqual({ result: 'allow', status_msg: BYPASS_MSG });
+
+    // One status at a time: disable replaces bypass, and a disabled user is never let in.
+    await setUserEnabled(h.deps, 'lou', false);
+    expect((await call(h, creds, 'POST', '/auth/v2/preauth', { username: 'lou' })).body.response).toMatchObject({ result: 'deny' });
+    expect((await call(h, creds, 'POST', '/auth/v2/auth', { username: 'lou', factor: 'push', device: 'auto' })).body.response).toMatchObject({ result: 'deny' });
+    expect((await reasonsFor('preauth', 'lou'))[0]).toBe('user_disabled');
+    expect((await reasonsFor('auth', 'lou'))[0]).toBe('user_disabled');
   });
 });
 

@@ -132,6 +132,45 @@ describe('new console actions', () => {
     for (const r of ['admin_created', 'admin_reset', 'admin_disabled']) expect(done, r).toContain(r);
   });
 
+  it("user status: Bypass 2FA (re-auth, confirm) and Enable, audited with the admin's name, shown and filtered", async () => {
+    await createUser(c.h.deps, 'lost-phone');
+    await createUser(c.h.deps, 'other');
+    const page = await c.get('/console/user?name=lost-phone', a.cookie);
+    expect(page.body).toContain('<td class="status-active">active</td>');
+    expect(page.body).toMatch(/<form method="post" action="\/console\/user\/status\/bypass" data-confirm="[^"]+">/);
+    // It removes the second factor: refused without re-authentication, and nothing changes.
+    c.h.clock.offsetMs += 121_000; // past the re-auth window of sign-in (120 s here)
+    expect((await post('/console/user/status/bypass', { name: 'lost-phone' })).statusCode).toBe(403);
+    expect((await post('/console/user/status/bypass', { name: 'lost-phone', reauth_password: 'wrong', reauth_code: '000000' })).statusCode).toBe(403);
+    expect((await showUser(c.h.deps, 'lost-phone')).status).toBe('active');
+    expect((await post('/console/user/status/bypass', { name: 'nobody', reauth_password: a.password, reauth_code: c.code(a) })).statusCode).toBe(404);
+    const set = await post('/console/user/status/bypass', { name: 'lost-phone', reauth_password: a.password, reauth_code: c.code(a) });
+    expect(set.statusCode).toBe(303);
+    expect(set.headers['location']).toBe('/console/user?name=lost-phone&done=bypass');
+    expect((await showUser(c.h.deps, 'lost-phone')).status).toBe('bypass');
+    const shown = await c.get('/console/user?name=lost-phone&done=bypass', a.cookie);
+    expect(shown.body).toContain('<td class="status-bypass">bypass</td>');
+    expect(shown.body).toContain('Enable (require 2FA again)');
+    expect(shown.body).not.toContain('action="/console/user/status/bypass"');
+    // The list shows it and filters on it.
+    const list = await c.get('/console/users?status=bypass', a.cookie);
+    expect(list.body).toContain('<td class="status-bypass">bypass</td>');
+    expect(list.body).toContain('lost-phone');
+    expect(list.body).not.toContain('>other</a>');
+    expect((await c.get('/console/users?status=active', a.cookie)).body).not.toContain('>lost-phone</a>');
+    expect((await c.get('/console/users?status=%3Cscript%3E', a.cookie)).body).toContain('>other</a>');
+    // Locked is derived from lockedUntil, and a lock wins over bypass.
+    await c.h.deps.store.recordFailure((await c.h.deps.store.findUserByName('other'))!.id, c.h.clock.now(), 1, 60_000);
+    expect((await c.get('/console/users?status=locked', a.cookie)).body).toContain('>other</a>');
+    await post('/console/user/disable', { name: 'other' });
+    expect((await c.get('/console/users?status=disabled', a.cookie)).body).toContain('>other</a>');
+
+    expect((await post('/console/user/enable', { name: 'lost-phone' })).statusCode).toBe(303);
+    expect((await showUser(c.h.deps, 'lost-phone')).status).toBe('active');
+    const entries = (await queryLog(c.h.deps, { includeAdmin: true, limit: 1000 })).filter((e) => e.event === 'admin' && e.username === 'lost-phone');
+    expect(entries.slice(0, 2).map((e) => [e.reason, JSON.parse(e.detail).actor])).toEqual([['user_enabled', 'parity-admin'], ['user_bypass_set', 'parity-admin']]);
+  });
+
   it('every new POST is refused without the CSRF token, and changes nothing', async () => {
     await createUser(c.h.deps, 'victim', ['vic']);
     const ikey = ikeyOf((await post('/console/integrations/create', { name: 'x' })).body);
@@ -150,6 +189,7 @@ describe('new console actions', () => {
       ['/console/admin/create', { name: 'sneaky' }],
       ['/console/admin/disable', { name: 'parity-admin' }],
       ['/console/admin/reset', { name: 'parity-admin' }],
+      ['/console/user/status/bypass', { name: 'victim', reauth_password: a.password, reauth_code: c.code(a) }],
     ];
     const before = (await queryLog(c.h.deps, { includeAdmin: true, limit: 10_000 })).length;
     for (const [url, fields] of forms) {
@@ -162,6 +202,7 @@ describe('new console actions', () => {
     }
     expect((await queryLog(c.h.deps, { includeAdmin: true, limit: 10_000 })).length).toBe(before);
     expect((await showUser(c.h.deps, 'victim')).aliases).toEqual(['vic']);
+    expect((await showUser(c.h.deps, 'victim')).accountStatus).toBe('active');
     expect(await c.h.deps.store.getIntegrationByIkey(ikey)).toMatchObject({ newUserPolicy: 'enroll' });
   });
 

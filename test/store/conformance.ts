@@ -201,6 +201,15 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, ra
           expect(await store.setUserStatus(u.id, 'disabled')).toBe(true);
           expect((await store.getUser(u.id))?.status).toBe('disabled');
           expect(await store.setUserStatus('nobody', 'active')).toBe(false);
+          // Duo's bypass status (migration 0008 widened the CHECK), and back to active.
+          expect(await store.setUserStatus(u.id, 'bypass')).toBe(true);
+          expect((await store.getUser(u.id))?.status).toBe('bypass');
+          expect((await store.findUserByName(u.username))?.status).toBe('bypass');
+          expect(await store.setUserStatus(u.id, 'active')).toBe(true);
+          expect((await store.getUser(u.id))?.status).toBe('active');
+          // Any other word is still refused by the database itself.
+          await expect(rawSql(`UPDATE users SET status = 'sideways' WHERE id = '${u.id}'`)).rejects.toThrow();
+          expect((await store.getUser(u.id))?.status).toBe('active');
         });
 
         it('deleting a user deletes its names, tokens and bypass codes, and frees its names', async () => {

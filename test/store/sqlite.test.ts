@@ -44,10 +44,10 @@ describe('sqlite specifics', () => {
     } finally {
       await store.close();
     }
-    // Run 0007 again over this data, as an upgrade from 0006 would.
+    // Run 0007 again over this data, as an upgrade from 0006 would (and the later ones after it).
     const db = new Database(file);
     try {
-      db.prepare(`DELETE FROM tandem_migrations WHERE name = '0007_portal_push'`).run();
+      db.prepare(`DELETE FROM tandem_migrations WHERE name >= '0007_portal_push'`).run();
     } finally {
       db.close();
     }
@@ -67,6 +67,46 @@ describe('sqlite specifics', () => {
     try {
       expect(check.pragma('foreign_key_check')).toEqual([]);
       expect(check.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_0007'`).all()).toEqual([]);
+    } finally {
+      check.close();
+    }
+  });
+
+  it('migration 0008 (users.status may be bypass) keeps every user, their status and what references them', async () => {
+    let store = await openStore({ kind: 'sqlite', file });
+    const off = user({ username: 'off', aliases: ['off2'] });
+    const on = user({ username: 'on' });
+    try {
+      await store.createUser(off);
+      await store.createUser(on);
+      await store.setUserStatus(off.id, 'disabled');
+      await store.setUserStatus(on.id, 'bypass');
+    } finally {
+      await store.close();
+    }
+    // Run 0008 again over this data, as an upgrade from 0007 would.
+    const db = new Database(file);
+    try {
+      db.prepare(`DELETE FROM tandem_migrations WHERE name = '0008_user_bypass'`).run();
+    } finally {
+      db.close();
+    }
+    store = await openStore({ kind: 'sqlite', file });
+    try {
+      expect((await store.getUser(off.id))?.status).toBe('disabled');
+      expect((await store.findUserByName('off2'))?.id).toBe(off.id);
+      expect((await store.getUser(on.id))?.status).toBe('bypass');
+      // The foreign keys still hold: deleting a user takes its names.
+      await store.deleteUser(off.id);
+      expect(await store.findUserByName('off2')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file);
+    try {
+      expect(check.pragma('foreign_key_check')).toEqual([]);
+      expect(() => check.prepare(`UPDATE users SET status = 'sideways'`).run()).toThrow(/CHECK/);
+      expect(check.prepare(`SELECT name FROM pragma_table_info('users') WHERE name LIKE '%_0008'`).all()).toEqual([]);
     } finally {
       check.close();
     }

@@ -1,7 +1,7 @@
 // `tandem user …`: users and their aliases (one namespace shared by both).
 import { listBypassCodes } from '../../core/bypass.js';
 import { listTokens } from '../../core/tokens.js';
-import { addAlias, createUser, deleteUser, removeAlias, listUsers, setUserEnabled, showUser, unlockUser } from '../../core/users.js';
+import { addAlias, createUser, deleteUser, removeAlias, listUsers, setUserBypass, setUserEnabled, showUser, unlockUser } from '../../core/users.js';
 import type { ArgDef, CommandDef } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { cell, keyValues, safe, table, when } from '../output.js';
@@ -80,7 +80,13 @@ export const userCommands: CommandDef[] = [
     },
   },
   simple('disable', 'Disable a user: every authentication is denied', (ctx, name) => ctx.withRuntime(({ deps }) => setUserEnabled(deps, name, false)), 'disabled'),
-  simple('enable', 'Enable a disabled user', (ctx, name) => ctx.withRuntime(({ deps }) => setUserEnabled(deps, name, true)), 'enabled'),
+  simple('enable', 'Enable a user: back to active (from disabled or bypass), the second factor required', (ctx, name) => ctx.withRuntime(({ deps }) => setUserEnabled(deps, name, true)), 'enabled'),
+  simple(
+    'bypass',
+    'Let a user in without a second factor, with the password alone (Duo\'s bypass status; audited; a lock still denies; `enable` ends it)',
+    (ctx, name) => ctx.withRuntime(({ deps }) => setUserBypass(deps, name)),
+    'is in bypass status: logins need no second factor until `tandem user enable`',
+  ),
   simple('unlock', 'Clear a lockout and the failure count', (ctx, name) => ctx.withRuntime(({ deps }) => unlockUser(deps, name)), 'unlocked'),
   simple('delete', 'Delete a user with their aliases, tokens and bypass codes', (ctx, name) => ctx.withRuntime(({ deps }) => deleteUser(deps, name)), 'deleted'),
   ...(['add', 'remove'] as const).map((verb): CommandDef => ({

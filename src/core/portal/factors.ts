@@ -52,7 +52,8 @@ export class PortalRefusal extends Error {}
 
 async function sessionUser(deps: Deps, s: PortalSessionRow): Promise<UserRow> {
   const user = await deps.store.getUser(s.userId);
-  if (!user || user.status !== 'active') throw new PortalRefusal('This account is disabled. Contact your administrator.');
+  // A user in bypass status may still enroll (the new phone after a lost one).
+  if (!user || user.status === 'disabled') throw new PortalRefusal('This account is disabled. Contact your administrator.');
   return user;
 }
 

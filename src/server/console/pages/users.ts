@@ -1,5 +1,6 @@
-// Users: the list with search and status, creating users, and a user's page with every action
-// the CLI has on them (unlock, disable/enable, delete, tokens, devices, bypass codes). Each action
+// Users: the list with search and a status filter, creating users, and a user's page with every
+// action the CLI has on them (unlock, disable/enable, bypass status, delete, tokens, devices,
+// bypass codes). Each action
 // calls the same core function as the CLI, with the admin as the audit entry's actor.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import QRCode from 'qrcode';
@@ -9,7 +10,7 @@ import { clearBypassCodes, createBypassCodes, listBypassCodes } from '../../../c
 import { createActivation, listDevices, removeDevice } from '../../../core/devices.js';
 import type { Core } from '../../../core/service.js';
 import { addToken, listTokens, removeToken, resyncToken } from '../../../core/tokens.js';
-import { addAlias, createUser, deleteUser, removeAlias, listUsers, setUserEnabled, showUser, unlockUser, type UserView } from '../../../core/users.js';
+import { addAlias, createUser, deleteUser, removeAlias, listUsers, setUserBypass, setUserEnabled, showUser, unlockUser, type UserView } from '../../../core/users.js';
 import { ConsoleRefusal, field } from '../form.js';
 import { requireReauth } from '../reauth.js';
 import { html, type Html, when } from '../render.js';
@@ -22,6 +23,7 @@ const DONE: Record<string, string> = {
   unlocked: 'User unlocked.',
   disabled: 'User disabled.',
   enabled: 'User enabled.',
+  bypass: 'User in bypass status: logins need no second factor until you enable them again.',
   deleted: 'User deleted.',
   token_removed: 'Token removed.',
   device_removed: 'Device removed.',
@@ -37,6 +39,8 @@ const qrDataUri = async (text: string): Promise<string> =>
 const userUrl = (name: string, done?: string): string => `/console/user?name=${encodeURIComponent(name)}${done ? `&done=${done}` : ''}`;
 const sendHtml = (reply: FastifyReply, h: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(h.toString());
 const statusOf = (u: UserView): string => (u.status === 'locked out' ? 'locked' : u.status);
+/** The list's status filter: what statusOf shows. */
+const STATUSES = ['active', 'bypass', 'disabled', 'locked'] as const;
 
 function intField(s: Signed, name: string, fallback: number): number {
   const v = field(s.form, name).trim();
@@ -45,18 +49,21 @@ function intField(s: Signed, name: string, fallback: number): number {
   return Number(v);
 }
 
-function usersPage(s: Signed, users: UserView[], q: string, notice: string | null): Html {
+function usersPage(s: Signed, users: UserView[], q: string, status: string, notice: string | null): Html {
   const needle = q.toLowerCase();
-  const shown = needle === '' ? users : users.filter((u) => [u.username, ...u.aliases].some((n) => n.toLowerCase().includes(needle)));
+  const shown = users
+    .filter((u) => needle === '' || [u.username, ...u.aliases].some((n) => n.toLowerCase().includes(needle)))
+    .filter((u) => status === '' || statusOf(u) === status);
   return page({
     title: 'Users',
     signed: s,
     notice,
-    body: html`<form method="get" action="/console/users"><label>Search <input type="search" name="q" value="${q}" maxlength="100"></label> <button type="submit">Search</button></form>
+    body: html`<form method="get" action="/console/users"><label>Search <input type="search" name="q" value="${q}" maxlength="100"></label>
+<label>Status <select name="status"><option value="">any</option>${STATUSES.map((v) => html`<option value="${v}"${v === status ? html` selected` : ''}>${v}</option>`)}</select></label> <button type="submit">Search</button></form>
 <table><thead><tr><th>User</th><th>Aliases</th><th>Status</th><th>Failures</th><th>Last login</th></tr></thead><tbody>
 ${shown.map((u) => html`<tr><td><a href="${userUrl(u.username)}">${u.username}</a></td><td>${u.aliases.join(', ')}</td><td class="status-${statusOf(u)}">${statusOf(u)}</td><td>${u.failures}</td><td>${when(u.lastLoginAt)}</td></tr>`)}
 </tbody></table>
-${shown.length === 0 ? html`<p class="muted">No users${q ? ' match' : ''}.</p>` : ''}
+${shown.length === 0 ? html`<p class="muted">No users${q || status ? ' match' : ''}.</p>` : ''}
 <form method="post" action="/console/users/create"><fieldset><legend>New user</legend>${csrfField(s)}
 <label>Username <input type="text" name="username" maxlength="100" required></label>
 <label>Aliases (comma-separated, optional) <input type="text" name="aliases" maxlength="1000"></label>
@@ -78,14 +85,18 @@ ${o.shown ?? ''}
 <tr><th>Username</th><td>${u.username}</td></tr>
 <tr><th>User id</th><td>${u.userId}</td></tr>
 <tr><th>Aliases</th><td>${u.aliases.join(', ') || '—'}</td></tr>
-<tr><th>Status</th><td class="status-${statusOf(u)}">${statusOf(u)}${bypass.length ? ' (has bypass codes)' : ''}</td></tr>
+<tr><th>Status</th><td class="status-${statusOf(u)}">${statusOf(u)}${u.status === 'locked out' && u.accountStatus === 'bypass' ? ' (bypass status once unlocked)' : ''}${bypass.length ? ' (has bypass codes)' : ''}</td></tr>
 <tr><th>Failures</th><td>${u.failures}</td></tr>
 <tr><th>Locked until</th><td>${when(u.lockedUntil)}</td></tr>
 <tr><th>Created</th><td>${when(u.createdAt)}</td></tr>
 <tr><th>Last login</th><td>${when(u.lastLoginAt)}</td></tr>
 </tbody></table>
 <p>${actionForm(s, '/console/user/unlock', 'Unlock', n)}
-${u.status === 'disabled' ? actionForm(s, '/console/user/enable', 'Enable', n) : actionForm(s, '/console/user/disable', 'Disable', n, { confirm: 'Disable this user? Every login will be denied.' })}</p>
+${u.accountStatus === 'disabled' ? actionForm(s, '/console/user/enable', 'Enable', n) : actionForm(s, '/console/user/disable', 'Disable', n, { confirm: 'Disable this user? Every login will be denied.' })}
+${u.accountStatus === 'bypass' ? actionForm(s, '/console/user/enable', 'Enable (require 2FA again)', n) : ''}</p>
+${u.accountStatus === 'active' ? html`<form method="post" action="/console/user/status/bypass" data-confirm="Let this user in with the password alone, without a second factor, until you enable them again? This is audited."><fieldset><legend>Bypass 2FA (Duo's bypass status: for an emergency such as a lost phone; a lock still denies)</legend>${csrfField(s)}<input type="hidden" name="name" value="${u.username}">
+${reauthFields()}
+<p><button type="submit" class="danger">Bypass 2FA</button></p></fieldset></form>` : ''}
 
 <h2>Aliases</h2>
 ${u.aliases.length === 0 ? html`<p class="muted">None.</p>` : html`<ul>${u.aliases.map((a) => html`<li>${a} ${actionForm(s, '/console/user/alias/remove', 'Remove', { ...n, alias: a }, { confirm: 'Remove this alias?' })}</li>`)}</ul>`}
@@ -139,10 +150,11 @@ export function registerUsers(app: FastifyInstance, core: Core): void {
   app.register(async (scope) => {
     scope.addHook('preHandler', guard(core));
 
-    scope.get<{ Querystring: { q?: string; done?: string } }>('/console/users', async (request, reply) => {
+    scope.get<{ Querystring: { q?: string; status?: string; done?: string } }>('/console/users', async (request, reply) => {
       const s = signedIn(request);
       const q = typeof request.query.q === 'string' ? request.query.q.slice(0, 100) : '';
-      return sendHtml(reply, usersPage(s, await listUsers(s.deps), q, DONE[request.query.done ?? ''] ?? null));
+      const status = (STATUSES as readonly unknown[]).includes(request.query.status) ? (request.query.status as string) : '';
+      return sendHtml(reply, usersPage(s, await listUsers(s.deps), q, status, DONE[request.query.done ?? ''] ?? null));
     });
 
     scope.get<{ Querystring: { name?: string; done?: string } }>('/console/user', async (request, reply) => {
@@ -168,6 +180,12 @@ export function registerUsers(app: FastifyInstance, core: Core): void {
     simple('/console/user/unlock', 'unlocked', (s, name) => unlockUser(s.deps, name));
     simple('/console/user/disable', 'disabled', (s, name) => setUserEnabled(s.deps, name, false));
     simple('/console/user/enable', 'enabled', (s, name) => setUserEnabled(s.deps, name, true));
+    // It removes the second factor: re-authentication, like deleting a user.
+    simple('/console/user/status/bypass', 'bypass', async (s, name) => {
+      await showUser(s.deps, name); // an unknown user is "not found", not a re-auth prompt
+      await requireReauth(s);
+      await setUserBypass(s.deps, name);
+    });
     simple('/console/user/token/remove', 'token_removed', (s, name) => removeToken(s.deps, name, field(s.form, 'token')));
     simple('/console/user/device/remove', 'device_removed', (s, name) => removeDevice(s.deps, name, field(s.form, 'device')));
     simple('/console/user/bypass/clear', 'bypass_cleared', (s, name) => clearBypassCodes(s.deps, name));

@@ -8,6 +8,7 @@ import { passkeys } from './0004_passkeys.js';
 import { admins } from './0005_admins.js';
 import { portal } from './0006_portal.js';
 import { portalPush } from './0007_portal_push.js';
+import { userBypass } from './0008_user_bypass.js';
 
 export const postgresMigrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -17,4 +18,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '0005_admins': admins,
   '0006_portal': portal,
   '0007_portal_push': portalPush,
+  '0008_user_bypass': userBypass,
 };
