@@ -19,8 +19,7 @@ import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { clientConf, copyCa, createLegacyIntegration, loginDuo, makeWorkDir, removeWorkDir, requireDuoUnix, writeDuoConf, type Integration, type LogEntry, type RunResult } from '../support/duo-unix.js';
 import { buildLaunchersFor, CLIENT_ACCOUNT, installClients, makeTrustedPrefix, sshSession, startCustomSshd, tandemConfText, writeTandemConf, type InstalledClients } from '../support/own-clients.js';
 import { cleanupAll, startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { sshLoginAsync } from '../support/ssh-kbd-async.js';
-import { createLocalUser, requireSshdTools, startSshd, type LocalUser, type RunningSshd } from '../support/sshd.js';
+import { createLocalUser, requireSshdTools, sshLogin, startSshd, type LocalUser, type RunningSshd } from '../support/sshd.js';
 
 const DEVICE_NAME = 'Browser phone';
 /** Our clients' menu, and login_duo's (the server's text). */
@@ -158,11 +157,11 @@ describe('pam_tandem in a real sshd (keyboard-interactive), number typed in the 
   /** ssh login: password, menu option 1, then the code prompt answered by `atCode` (Enter afterwards). */
   const login = (atCode: (code: string) => Promise<unknown>) => {
     const seen: { code: string | null; app: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> | null } = { code: null, app: null };
-    const result = sshLoginAsync({
+    const result = sshLogin({
       sshd: sshd!,
       username: user!.name,
       command: 'echo HELLO',
-      timeoutMs: 40_000,
+      readyTimeoutMs: 40_000,
       answer: async (prompt) => {
         if (/password/i.test(prompt)) return user!.password;
         const m = CODE_PROMPT.exec(prompt);

@@ -314,11 +314,13 @@ export interface SshLoginResult {
 /**
  * Logs in with ssh2 over keyboard-interactive only, answering each prompt with `answer`, and on
  * success runs `command`. Host key pinned to `sshd.hostKey`. Never throws for a refused login.
+ * An answer may take time, as a person's does (e.g. the verification-code prompt stays open while
+ * a test approves in the app): `readyTimeoutMs` covers the whole authentication, answers included.
  */
 export function sshLogin(o: {
   sshd: Pick<RunningSshd, 'port' | 'hostKey'>;
   username: string;
-  answer: (prompt: string, round: number) => string;
+  answer: (prompt: string, round: number) => string | Promise<string>;
   command: string;
   readyTimeoutMs?: number;
 }): Promise<SshLoginResult> {
@@ -339,9 +341,15 @@ export function sshLogin(o: {
     const overall = setTimeout(() => finish({ ok: false, error: `no result within ${readyTimeout + 10_000} ms`, stdout: '', exitCode: null }), readyTimeout + 10_000);
     conn.on('keyboard-interactive', (name, instructions, _lang, prompts, answerAll) => {
       const round = rounds.length + 1;
-      const answers = prompts.map((p) => o.answer(p.prompt, round));
-      rounds.push({ name, instructions, prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo ?? false })), answers });
-      answerAll(answers);
+      const entry: KbdRound = { name, instructions, prompts: prompts.map((p) => ({ prompt: p.prompt, echo: p.echo ?? false })), answers: [] };
+      rounds.push(entry);
+      Promise.all(prompts.map((p) => o.answer(p.prompt, round))).then(
+        (answers) => {
+          entry.answers = answers;
+          if (!done) answerAll(answers);
+        },
+        (e: unknown) => finish({ ok: false, error: `answering round ${round} failed: ${e instanceof Error ? e.message : String(e)}`, stdout: '', exitCode: null }),
+      );
     });
     conn.on('error', (err) => finish({ ok: false, error: err.message, stdout: '', exitCode: null }));
     conn.on('close', () => finish({ ok: false, error: 'connection closed', stdout: '', exitCode: null }));
