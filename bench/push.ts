@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { runWithCleanup, type Cleanups } from './lifecycle.js';
 import { createActivation } from '../src/core/devices.js';
 import type { Logger } from '../src/core/deps.js';
 import { createIntegration } from '../src/core/integrations.js';
@@ -801,8 +802,6 @@ function table(rows: string[][]): string[] {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-type Cleanups = Array<() => Promise<void> | void>;
-
 async function main(o: PushBenchOptions, cleanups: Cleanups, signal: AbortSignal): Promise<number> {
   const phase = (what: string): void => {
     if (signal.aborted) throw new Error('interrupted');
@@ -911,21 +910,6 @@ async function main(o: PushBenchOptions, cleanups: Cleanups, signal: AbortSignal
   return rep.ok ? 0 : 1;
 }
 
-let cleaning: Promise<void> | undefined;
-/** Closes sockets, stops the server and removes the data directory, newest first; once. */
-function cleanup(cleanups: Cleanups): Promise<void> {
-  cleaning ??= (async () => {
-    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-      try {
-        await c();
-      } catch (e) {
-        say(`cleanup: ${String(e)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
 let opts: PushBenchOptions | null;
 try {
   opts = parsePushOptions(process.argv.slice(2), process.env);
@@ -939,23 +923,4 @@ if (opts === null) {
   process.exit(0);
 }
 
-const cleanups: Cleanups = [];
-const abort = new AbortController();
-const onSignal = (sig: NodeJS.Signals): void => {
-  say(`${sig}: stopping`);
-  abort.abort();
-  void cleanup(cleanups).finally(() => process.exit(130));
-  process.once(sig, () => process.exit(130));
-};
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
-
-let code = 1;
-try {
-  code = await main(opts, cleanups, abort.signal);
-} catch (e) {
-  if (!abort.signal.aborted) process.stderr.write(`bench:push: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-} finally {
-  await cleanup(cleanups);
-}
-process.exit(code);
+await runWithCleanup('bench:push', (cleanups, signal) => main(opts!, cleanups, signal));

@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWithCleanup, type Cleanups } from './lifecycle.js';
 import { SIGNED_HOST, signedPost, type Creds } from './duo-request.js';
 import { runLoad, type LoadResult } from './load.js';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './options.js';
@@ -58,7 +59,7 @@ function verifiedRequest(port: number, ca: string, method: 'GET' | 'POST', path:
 const isAllow = (status: number, body: string): boolean => status === 200 && body.includes('"result":"allow"');
 const HELLO = JSON.stringify({ hello: 'world' });
 
-async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>, signal: AbortSignal): Promise<number> {
+async function main(o: BenchOptions, cleanups: Cleanups, signal: AbortSignal): Promise<number> {
   /** Between phases: after a signal, start nothing new (cleanup is already stopping things). */
   const phase = (what: string): void => {
     if (signal.aborted) throw new Error('interrupted');
@@ -204,22 +205,6 @@ async function main(o: BenchOptions, cleanups: Array<() => Promise<void> | void>
   return problems(t) + problems(b) + exhausted > 0 ? 1 : 0;
 }
 
-let cleaning: Promise<void> | undefined;
-/** Stops the children and removes the data directory, newest first; once, however often called. */
-function cleanup(cleanups: Array<() => Promise<void> | void>): Promise<void> {
-  cleaning ??= (async () => {
-    // Read from the end each time: something registered while cleaning up is still handled.
-    for (let c = cleanups.pop(); c; c = cleanups.pop()) {
-      try {
-        await c();
-      } catch (e) {
-        say(`cleanup: ${String(e)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
 let opts: BenchOptions | null;
 try {
   opts = parseOptions(process.argv.slice(2), process.env);
@@ -233,25 +218,4 @@ if (opts === null) {
   process.exit(0);
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
-const abort = new AbortController();
-const onSignal = (sig: NodeJS.Signals): void => {
-  say(`${sig}: stopping`);
-  abort.abort();
-  void cleanup(cleanups).finally(() => process.exit(130));
-  // A second signal does not wait for the cleanup.
-  process.once(sig, () => process.exit(130));
-};
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
-
-let code = 1;
-try {
-  code = await main(opts, cleanups, abort.signal);
-} catch (e) {
-  if (!abort.signal.aborted) process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-} finally {
-  await cleanup(cleanups);
-}
-// autocannon and keep-alive sockets may hold the loop open; everything of ours is stopped.
-process.exit(code);
+await runWithCleanup('bench', (cleanups, signal) => main(opts!, cleanups, signal));
