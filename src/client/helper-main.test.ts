@@ -2,7 +2,9 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseClientConfig } from './config/parse.js';
 import { ClientConfigError, type ClientConfig } from './config/types.js';
-import { BadArgument, parseHelperArgs, runHelper, type HelperDeps } from './helper-main.js';
+import { BadArgument, parseHelperArgs } from './helper-args.js';
+import type { HelperDeps } from './helper-deps.js';
+import { runHelper } from './helper-main.js';
 import type { AuthAnswer, AuthParams, DuoApi, PreauthAnswer, PreauthParams, StatusAnswer } from './http/duo-client.js';
 import type { PasswdEntry } from './users.js';
 

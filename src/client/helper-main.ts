@@ -19,131 +19,27 @@
 //     helper as root with `ARG offline-check`, which re-reads the config, checks that
 //     offline_fallback = local is set, and runs only the local check — no network (PROTOCOL.md).
 import type { Readable, Writable } from 'node:stream';
-import { createReadStream, readFileSync } from 'node:fs';
-import { localHostname, localIpv4 } from './address.js';
-import { DEFAULT_LOGIN_CONFIG, DEFAULT_PAM_CONFIG, loadClientConfig, readCaFile } from './config/load.js';
-import { ClientConfigError, type ClientConfig, type ClientProgram, type LoadedConfig } from './config/types.js';
+import { createReadStream } from 'node:fs';
+import { DEFAULT_LOGIN_CONFIG, DEFAULT_PAM_CONFIG } from './config/load.js';
+import { ClientConfigError, type ClientConfig, type ClientProgram } from './config/types.js';
 import { displayText } from './display-text.js';
 import { gecosUsername } from './gecos.js';
-import { DuoClient } from './http/duo-client.js';
-import type { DuoApi } from './http/duo-client.js';
+import { BadArgument, parseHelperArgs, type HelperArgs } from './helper-args.js';
+import { defaultDeps, type HelperDeps } from './helper-deps.js';
 import { formatLogLine, type ClientLogger } from './log.js';
 import { runLoginFlow, type Conversation, type LoginOutcome } from './login-flow.js';
 import { LineReader, ProtocolViolation, ProtocolWriter, readRequest, type HelperRequest } from './line-protocol.js';
-import { dropPrivileges, PrivilegeError, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
-import { UserLookupError, lookupGroupNames, lookupPasswd, selectUser, type PasswdEntry } from './users.js';
+import { PrivilegeError, SERVICE_ACCOUNT, type DropResult } from './privileges.js';
+import { UserLookupError, selectUser, type PasswdEntry } from './users.js';
 import { processIdSwitch } from './local/id-switch.js';
 import { runLocalMode, type LocalDeps } from './local/ga-local.js';
 import { isLocalOption, runOfflineFallback, type OfflineResult } from './local/offline-fallback.js';
-import { NETWORK_PHASE_ARG, readJob, relayNetworkChild, spawnNetworkChild, type NetworkChild, type NetworkJob } from './local/network-child.js';
+import { NETWORK_PHASE_ARG, readJob, relayNetworkChild } from './local/network-child.js';
 
-export const HELPER_VERSION = '0.1.0';
 /** login_tandem: the deny reason that asks the launcher to run the offline check as root. */
 export const OFFLINE_DELEGATE_REASON = 'offline-fallback';
 /** login_tandem: the ARG of the second run, the local check only (never sent by pam_tandem). */
 export const OFFLINE_CHECK_ARG = 'offline-check';
-const MOTD = '/etc/motd';
-const MAX_MOTD = 64 * 1024;
-
-export interface HelperArgs {
-  conf: string | null;
-  debug: boolean;
-  /** login_tandem -f */
-  user: string | null;
-  /** login_tandem -h */
-  host: string | null;
-  /** login_tandem's command after `--` */
-  command: string | null;
-}
-
-export class BadArgument extends Error {
-  constructor(readonly name_: string) {
-    super(`Invalid pam_tandem option: '${name_}'`);
-    this.name = 'BadArgument';
-  }
-}
-
-/**
- * Module arguments / launcher options. Known: `conf=`, `debug`, pam_tandem's own `timeout=`,
- * `helper=` and `node=` (ignored), and for login_tandem `user=`, `host=`, `command=`. Anything else is refused, as pam_duo does
- * (its name only is logged: a value could be anything).
- */
-export function parseHelperArgs(args: readonly string[], mode: ClientProgram): HelperArgs {
-  const out: HelperArgs = { conf: null, debug: false, user: null, host: null, command: null };
-  for (const a of args) {
-    const eq = a.indexOf('=');
-    const name = eq === -1 ? a : a.slice(0, eq);
-    const value = eq === -1 ? null : a.slice(eq + 1);
-    if (name === 'debug' && value === null) out.debug = true;
-    else if (name === 'conf' && value) out.conf = value;
-    // pam_tandem's own options, which it passes on with the rest: not ours to judge.
-    else if ((name === 'timeout' || name === 'helper' || name === 'node') && value !== null) continue;
-    else if (mode === 'login' && name === 'user' && value) out.user = value;
-    else if (mode === 'login' && name === 'host' && value) out.host = value;
-    else if (mode === 'login' && name === 'command' && value !== null) out.command = value;
-    else throw new BadArgument(name.slice(0, 64));
-  }
-  return out;
-}
-
-/** Everything the helper touches outside itself; tests replace parts. */
-export interface HelperDeps {
-  loadConfig: (path: string, program: ClientProgram) => LoadedConfig;
-  readCa: (path: string) => string;
-  lookupPasswd: (key: string | number) => Promise<PasswdEntry | null>;
-  lookupGroups: (name: string) => Promise<string[]>;
-  dropPrivileges: () => Promise<DropResult>;
-  /**
-   * pam_tandem with offline_fallback = local: start the network phase in a child process as
-   * `_tandem` (local/network-child.ts), or say why not. Absent: everything in this process.
-   */
-  startNetworkChild?: (job: NetworkJob) => Promise<NetworkChild | 'not-root' | 'no-account'>;
-  localIp: () => Promise<string | null>;
-  hostname: () => string;
-  openApi: (config: ClientConfig, ca: string | null, program: ClientProgram, log: ClientLogger) => DuoApi;
-  readMotd: () => string | null;
-  /** pam_tandem `mode=local` (google-authenticator files); defaults to the real clock and ids. */
-  local?: LocalDeps;
-}
-
-export const defaultDeps: HelperDeps = {
-  loadConfig: loadClientConfig,
-  readCa: readCaFile,
-  lookupPasswd: (k) => lookupPasswd(k),
-  lookupGroups: (n) => lookupGroupNames(n),
-  dropPrivileges: () => dropPrivileges((n) => lookupPasswd(n)),
-  startNetworkChild: async (job) => {
-    if (process.getuid?.() !== 0 && process.geteuid?.() !== 0) return 'not-root';
-    const pw = await lookupPasswd(SERVICE_ACCOUNT);
-    if (pw === null) return 'no-account';
-    if (pw.uid === 0 || pw.gid === 0) throw new PrivilegeError(`${SERVICE_ACCOUNT} must not have uid or gid 0`);
-    return spawnNetworkChild(job, { uid: pw.uid, gid: pw.gid });
-  },
-  localIp: localIpv4,
-  hostname: localHostname,
-  openApi: (config, ca, program, log) =>
-    new DuoClient({
-      host: config.host,
-      port: config.port,
-      ca,
-      verify: config.tlsVerify,
-      proxy: config.httpProxy,
-      userAgent: `${program === 'pam' ? 'pam_tandem' : 'login_tandem'}/${HELPER_VERSION} (duo_unix compatible)`,
-      ikey: config.ikey,
-      skey: config.skey,
-      httpsTimeoutMs: config.httpsTimeoutMs,
-      log: (msg) => log.log('debug', msg),
-    }),
-  readMotd: () => {
-    try {
-      const text = readFileSync(MOTD, 'utf8');
-      return text.length > MAX_MOTD ? text.slice(0, MAX_MOTD) : text;
-    } catch {
-      return null;
-    }
-  },
-};
-
 export interface HelperIo {
   stdin: Readable;
   stdout: Writable;

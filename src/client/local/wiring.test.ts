@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runHelper, type HelperDeps } from '../helper-main.js';
+import type { HelperDeps } from '../helper-deps.js';
+import { runHelper } from '../helper-main.js';
 import type { PasswdEntry } from '../users.js';
 
 let dir: string;
